@@ -1,0 +1,34 @@
+//! The host side of Ringo, shared by the `ringo` CLI and the in-QEMU tests:
+//! - [`kernel_build`]: build the kernel with cargo, then
+//!   [`ksyms_embed`] its symbol table into a copy QEMU boots;
+//! - [`run_config`], [`qemu_command`], [`accel`], [`memory`]: what to run;
+//! - [`run`]: run QEMU with a timeout, streaming the serial console, and
+//!   decode the guest's exit status into an [`Outcome`] ([`outcome`] also
+//!   lists the CLI's exit statuses);
+//! - [`cli`]: the `ringo` command line;
+//! - [`guest_test`] and [`serial_lines`]: booting the kernel in tests and
+//!   reading the lines it prints by contract.
+
+pub mod accel;
+pub mod cli;
+pub mod error;
+pub mod guest_test;
+pub mod kernel_build;
+pub mod ksyms_embed;
+pub mod memory;
+pub mod outcome;
+pub mod qemu_command;
+pub mod run;
+pub mod run_config;
+pub mod serial_lines;
+pub mod source_tree;
+#[cfg(test)]
+mod test_elf;
+
+pub use accel::{Accel, AccelChoice};
+pub use error::Error;
+pub use kernel_build::{Profile, build_kernel, kernel_for_tests};
+pub use memory::MemSize;
+pub use outcome::{GuestStatus, Outcome};
+pub use run::run;
+pub use run_config::{Machine, RunConfig};

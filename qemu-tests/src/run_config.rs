@@ -1,0 +1,185 @@
+//! How to run one guest: the settings behind QEMU's command line and the
+//! launcher's own (timeout, echo).
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::accel::AccelChoice;
+use crate::memory::MemSize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Machine {
+    /// The default: no firmware and no PCI, so it boots fastest.
+    #[default]
+    Microvm,
+    Q35,
+}
+
+impl Machine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Machine::Microvm => "microvm",
+            Machine::Q35 => "q35",
+        }
+    }
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownMachine(pub String);
+
+impl fmt::Display for UnknownMachine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown machine `{}` (use microvm or q35)", self.0)
+    }
+}
+
+impl std::error::Error for UnknownMachine {}
+
+impl FromStr for Machine {
+    type Err = UnknownMachine;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "microvm" => Ok(Machine::Microvm),
+            "q35" => Ok(Machine::Q35),
+            _ => Err(UnknownMachine(s.to_string())),
+        }
+    }
+}
+
+pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
+/// Set to another QEMU binary to use it instead of the one on PATH.
+pub const QEMU_ENV: &str = "RINGO_QEMU";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One guest run. Build it with [`RunConfig::new`] and the builder methods;
+/// the fields are public so callers can also read and tweak them.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub qemu: PathBuf,
+    pub kernel: PathBuf,
+    pub initrd: Option<PathBuf>,
+    /// The kernel command line (`-append`).
+    pub cmdline: String,
+    pub smp: u32,
+    pub memory: MemSize,
+    pub machine: Machine,
+    pub accel: AccelChoice,
+    /// `None` waits for ever.
+    pub timeout: Option<Duration>,
+    /// Stdin is the user's terminal: QEMU gets it, with its monitor muxed
+    /// in so Ctrl-A x quits.
+    pub interactive: bool,
+    /// Copy the guest's serial output (and QEMU's stderr) to ours as it comes.
+    pub echo: bool,
+    /// Print the launcher's own `ringo: accelerator ...` lines.
+    pub announce: bool,
+    pub extra_args: Vec<OsString>,
+}
+
+impl RunConfig {
+    /// Defaults: microvm, 1 CPU, 256M, auto accelerator, 60 s timeout,
+    /// not interactive, no echo, announcing the accelerator.
+    pub fn new(kernel: impl Into<PathBuf>) -> RunConfig {
+        let qemu = std::env::var_os(QEMU_ENV)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_QEMU.into());
+        RunConfig {
+            qemu: qemu.into(),
+            kernel: kernel.into(),
+            initrd: None,
+            cmdline: String::new(),
+            smp: 1,
+            memory: MemSize::DEFAULT,
+            machine: Machine::Microvm,
+            accel: AccelChoice::Auto,
+            timeout: Some(DEFAULT_TIMEOUT),
+            interactive: false,
+            echo: false,
+            announce: true,
+            extra_args: Vec::new(),
+        }
+    }
+
+    pub fn qemu(mut self, program: impl Into<PathBuf>) -> Self {
+        self.qemu = program.into();
+        self
+    }
+
+    pub fn initrd(mut self, path: impl Into<PathBuf>) -> Self {
+        self.initrd = Some(path.into());
+        self
+    }
+
+    pub fn cmdline(mut self, cmdline: impl Into<String>) -> Self {
+        self.cmdline = cmdline.into();
+        self
+    }
+
+    pub fn smp(mut self, cpus: u32) -> Self {
+        self.smp = cpus;
+        self
+    }
+
+    pub fn memory(mut self, size: MemSize) -> Self {
+        self.memory = size;
+        self
+    }
+
+    pub fn machine(mut self, machine: Machine) -> Self {
+        self.machine = machine;
+        self
+    }
+
+    pub fn accel(mut self, accel: AccelChoice) -> Self {
+        self.accel = accel;
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn interactive(mut self, interactive: bool) -> Self {
+        self.interactive = interactive;
+        self
+    }
+
+    pub fn echo(mut self, echo: bool) -> Self {
+        self.echo = echo;
+        self
+    }
+
+    pub fn announce(mut self, announce: bool) -> Self {
+        self.announce = announce;
+        self
+    }
+
+    pub fn extra_arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.extra_args.push(arg.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_names_round_trip() {
+        for m in [Machine::Microvm, Machine::Q35] {
+            assert_eq!(m.name().parse(), Ok(m));
+        }
+        assert_eq!("pc".parse::<Machine>(), Err(UnknownMachine("pc".into())));
+    }
+}

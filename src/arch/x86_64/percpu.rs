@@ -1,0 +1,143 @@
+//! Per-CPU data, reached through GS: `gs:[0]` holds a pointer to the CPU's
+//! own [`PerCpu`]. Each CPU owns its GDT and TSS (the TSS holds its IST
+//! stacks) and its local APIC handle.
+
+use alloc::boxed::Box;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
+use x86_64::instructions::tables::load_tss;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::VirtAddr;
+
+use super::cpu;
+
+pub const MAX_CPUS: usize = 64;
+/// IST slots (1-based in the IDT, 0-based in the TSS).
+pub const IST_DOUBLE_FAULT: u16 = 1;
+pub const IST_NMI: u16 = 2;
+pub const IST_MACHINE_CHECK: u16 = 3;
+const IST_STACK_SIZE: usize = 16 * 1024;
+
+/// Segment selectors, in the order SYSCALL/SYSRET require (kernel code,
+/// kernel data, user data, user code), the same layout as Linux.
+pub const KERNEL_CS: u16 = 0x08;
+pub const KERNEL_DS: u16 = 0x10;
+pub const USER_DS: u16 = 0x18 | 3;
+pub const USER_CS: u16 = 0x20 | 3;
+
+#[repr(C)]
+pub struct PerCpu {
+    /// Must stay first: `gs:[0]`.
+    self_ptr: *const PerCpu,
+    pub index: usize,
+    pub apic_id: u32,
+    pub ticks: AtomicU64,
+    pub online: AtomicBool,
+    /// Top of the stack this CPU's kernel code runs on (for backtraces).
+    pub stack_top: AtomicU64,
+    gdt: UnsafeCell<GlobalDescriptorTable<8>>,
+    tss: UnsafeCell<TaskStateSegment>,
+    pub(super) lapic: UnsafeCell<Option<x2apic::lapic::LocalApic>>,
+}
+
+// SAFETY: the UnsafeCell fields are only touched by the CPU that owns the
+// structure (GDT/TSS at bring-up, the APIC handle with interrupts off); the
+// rest are atomics or set before the CPU starts.
+unsafe impl Sync for PerCpu {}
+// SAFETY: as above; the structure is created on one CPU and handed to another
+// before that one starts.
+unsafe impl Send for PerCpu {}
+
+static CPUS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+static CPU_COUNT: AtomicU64 = AtomicU64::new(0);
+
+impl PerCpu {
+    /// Allocates the per-CPU block of CPU `index` with fresh IST stacks.
+    pub fn new(index: usize, apic_id: u32) -> &'static PerCpu {
+        assert!(index < MAX_CPUS);
+        let pc: &'static mut PerCpu = Box::leak(Box::new(PerCpu {
+            self_ptr: core::ptr::null(),
+            index,
+            apic_id,
+            ticks: AtomicU64::new(0),
+            online: AtomicBool::new(false),
+            stack_top: AtomicU64::new(0),
+            gdt: UnsafeCell::new(GlobalDescriptorTable::empty()),
+            tss: UnsafeCell::new(TaskStateSegment::new()),
+            lapic: UnsafeCell::new(None),
+        }));
+        pc.self_ptr = pc as *const PerCpu;
+        let tss = pc.tss.get_mut();
+        for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {
+            let stack: &'static mut [u8] = Box::leak(alloc::vec![0u8; IST_STACK_SIZE].into_boxed_slice());
+            let top = stack.as_ptr() as u64 + IST_STACK_SIZE as u64;
+            tss.interrupt_stack_table[(ist - 1) as usize] = VirtAddr::new(top & !0xf);
+        }
+        CPUS[index].store(pc as *const PerCpu as u64, Ordering::Release);
+        CPU_COUNT.fetch_max(index as u64 + 1, Ordering::AcqRel);
+        pc
+    }
+
+    /// Loads this CPU's GDT, segments, TSS and GS base. Call on the CPU it
+    /// belongs to, once, with interrupts off.
+    pub fn install(&'static self) {
+        // SAFETY: only the owning CPU reaches here, once, before anything
+        // else refers to its GDT or TSS; both live forever (leaked).
+        unsafe {
+            let gdt = &mut *self.gdt.get();
+            let tss: &'static TaskStateSegment = &*self.tss.get();
+            let kcs = gdt.append(Descriptor::kernel_code_segment());
+            let kds = gdt.append(Descriptor::kernel_data_segment());
+            let uds = gdt.append(Descriptor::user_data_segment());
+            let ucs = gdt.append(Descriptor::user_code_segment());
+            let tss_sel = gdt.append(Descriptor::tss_segment(tss));
+            debug_assert_eq!(
+                (kcs.0, kds.0, uds.0, ucs.0),
+                (KERNEL_CS, KERNEL_DS & !3, USER_DS, USER_CS)
+            );
+            (*self.gdt.get()).load();
+            CS::set_reg(kcs);
+            for set in [DS::set_reg, ES::set_reg, SS::set_reg] {
+                set(kds);
+            }
+            load_tss(tss_sel);
+            cpu::wrmsr(cpu::MSR_GS_BASE, self as *const PerCpu as u64);
+            cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, 0);
+        }
+    }
+
+    /// Sets the stack the CPU switches to on an interrupt from ring 3.
+    pub fn set_ring0_stack(&self, top: u64) {
+        // SAFETY: only the owning CPU updates its TSS, with interrupts off.
+        unsafe { (*self.tss.get()).privilege_stack_table[0] = VirtAddr::new(top) };
+    }
+}
+
+/// The current CPU's block, or `None` before [`PerCpu::install`] ran here.
+pub fn current() -> Option<&'static PerCpu> {
+    if cpu::rdmsr(cpu::MSR_GS_BASE) == 0 {
+        return None;
+    }
+    let p: u64;
+    // SAFETY: GS base points at an installed PerCpu whose first field is
+    // its own address.
+    unsafe { core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags)) };
+    // SAFETY: installed PerCpu blocks are leaked, so live forever.
+    Some(unsafe { &*(p as *const PerCpu) })
+}
+
+pub fn current_index() -> usize {
+    current().map_or(0, |c| c.index)
+}
+
+pub fn cpu(index: usize) -> Option<&'static PerCpu> {
+    let p = CPUS.get(index)?.load(Ordering::Acquire);
+    // SAFETY: non-zero entries point at leaked PerCpu blocks.
+    (p != 0).then(|| unsafe { &*(p as *const PerCpu) })
+}
+
+pub fn count() -> usize {
+    CPU_COUNT.load(Ordering::Acquire) as usize
+}

@@ -1,0 +1,170 @@
+//! What happens after `trap_common`: exceptions, device interrupts and IPIs
+//! are told apart by vector. A kernel-mode exception is a kernel bug: it is
+//! reported (vector, error code, registers, backtrace) and the machine stops
+//! with a failure status.
+
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+
+use super::{apic, percpu, ring3_probe};
+
+/// Vectors the kernel programs (exceptions are 0..32).
+pub const VECTOR_TIMER: u8 = 0x40;
+pub const VECTOR_LEGACY_PIC: u8 = 0xe0;
+pub const VECTOR_APIC_ERROR: u8 = 0xfe;
+pub const VECTOR_SPURIOUS: u8 = 0xff;
+
+/// The registers `trap_common` saves, lowest address first, followed by what
+/// the stub and the CPU pushed.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 != 0
+    }
+}
+
+const EXCEPTIONS: [(&str, &str); 32] = [
+    ("divide error", "#DE"),
+    ("debug", "#DB"),
+    ("non-maskable interrupt", "NMI"),
+    ("breakpoint", "#BP"),
+    ("overflow", "#OF"),
+    ("bound range exceeded", "#BR"),
+    ("invalid opcode", "#UD"),
+    ("device not available", "#NM"),
+    ("double fault", "#DF"),
+    ("coprocessor segment overrun", "#MF"),
+    ("invalid TSS", "#TS"),
+    ("segment not present", "#NP"),
+    ("stack-segment fault", "#SS"),
+    ("general protection fault", "#GP"),
+    ("page fault", "#PF"),
+    ("reserved", "#15"),
+    ("x87 floating-point error", "#MF"),
+    ("alignment check", "#AC"),
+    ("machine check", "#MC"),
+    ("SIMD floating-point error", "#XM"),
+    ("virtualization exception", "#VE"),
+    ("control protection", "#CP"),
+    ("reserved", "#22"),
+    ("reserved", "#23"),
+    ("reserved", "#24"),
+    ("reserved", "#25"),
+    ("reserved", "#26"),
+    ("reserved", "#27"),
+    ("hypervisor injection", "#HV"),
+    ("VMM communication", "#VC"),
+    ("security exception", "#SX"),
+    ("reserved", "#31"),
+];
+
+pub fn exception_name(vector: u64) -> (&'static str, &'static str) {
+    EXCEPTIONS.get(vector as usize).copied().unwrap_or(("interrupt", "IRQ"))
+}
+
+#[unsafe(no_mangle)]
+pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let vector = frame.vector;
+    match vector {
+        0..32 => exception(frame),
+        v if v == VECTOR_TIMER as u64 => {
+            if let Some(cpu) = percpu::current() {
+                cpu.ticks.fetch_add(1, Ordering::Relaxed);
+            }
+            apic::end_of_interrupt();
+        }
+        v if v == VECTOR_SPURIOUS as u64 => {}
+        v if (VECTOR_LEGACY_PIC as u64..VECTOR_LEGACY_PIC as u64 + 16).contains(&v) => {
+            // The 8259 is masked; a spurious IRQ7/15 can still arrive and
+            // needs no acknowledgement.
+        }
+        v if v == VECTOR_APIC_ERROR as u64 => {
+            log::warn!("local APIC error interrupt on cpu {}", percpu::current_index());
+            apic::end_of_interrupt();
+        }
+        v => {
+            log::warn!("unexpected interrupt vector {v:#x} on cpu {}", percpu::current_index());
+            apic::end_of_interrupt();
+        }
+    }
+}
+
+fn exception(frame: &mut TrapFrame) {
+    if frame.from_user() && ring3_probe::handle_user_exception(frame) {
+        return;
+    }
+    kernel_fault(frame)
+}
+
+fn kernel_fault(frame: &TrapFrame) -> ! {
+    let mut w = crate::console::emergency_writer();
+    let (name, mnemonic) = exception_name(frame.vector);
+    let _ = writeln!(
+        w,
+        "\nringo: KERNEL FAULT: {name} ({mnemonic}, vector {}) on cpu {}, error {:#x}{}",
+        frame.vector,
+        percpu::current_index(),
+        frame.error,
+        if frame.from_user() { ", from ring 3" } else { "" }
+    );
+    if frame.vector == 14 {
+        let cr2 = x86_64::registers::control::Cr2::read_raw();
+        let _ = writeln!(w, "  cr2 {cr2:#018x} ({})", page_fault_cause(frame.error));
+    }
+    print_registers(&mut w, frame);
+    crate::backtrace::print(&mut w, Some(frame.rip), frame.rbp);
+    super::power::exit(super::power::STATUS_KERNEL_CRASH, "kernel fault");
+}
+
+fn page_fault_cause(error: u64) -> &'static str {
+    match (error & 1 != 0, error & 2 != 0, error & 16 != 0) {
+        (_, _, true) => "instruction fetch",
+        (false, true, _) => "write to unmapped page",
+        (false, false, _) => "read of unmapped page",
+        (true, true, _) => "write to protected page",
+        (true, false, _) => "read of protected page",
+    }
+}
+
+pub fn print_registers(w: &mut impl Write, f: &TrapFrame) {
+    let rows = [
+        [("rax", f.rax), ("rbx", f.rbx), ("rcx", f.rcx), ("rdx", f.rdx)],
+        [("rsi", f.rsi), ("rdi", f.rdi), ("rbp", f.rbp), ("rsp", f.rsp)],
+        [("r8", f.r8), ("r9", f.r9), ("r10", f.r10), ("r11", f.r11)],
+        [("r12", f.r12), ("r13", f.r13), ("r14", f.r14), ("r15", f.r15)],
+        [("cs", f.cs), ("ss", f.ss), ("rflags", f.rflags), ("error", f.error)],
+    ];
+    for row in rows {
+        let _ = write!(w, " ");
+        for (name, v) in row {
+            let _ = write!(w, " {name:>6} {v:#018x}");
+        }
+        let _ = writeln!(w);
+    }
+}

@@ -1,0 +1,123 @@
+//! Ringo: a guest kernel for cloud VMs that run one app.
+//!
+//! Boot order (each step needs the ones before it): console, traps (no IST
+//! yet), boot info, memory (frames, page tables, heap), this CPU's GDT/TSS/GS,
+//! the TSC clock, ACPI's CPU list, local APICs and their timers, the ring-3
+//! sanity probe, the other CPUs. Then the banner, and init (a self-test for
+//! now: there is no user space yet).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod backtrace;
+mod boot_info;
+mod console;
+mod idle;
+mod ktest;
+mod logger;
+mod mem;
+mod panic;
+
+use ringo_boot::cmdline::{KernelArgs, ParamError};
+
+use arch::ring3_probe::Verdict;
+use arch::{acpi, apic, cpu, idt, percpu, power, smp, tsc};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[unsafe(no_mangle)]
+extern "C" fn kernel_entry(start_info: u64) -> ! {
+    console::init();
+    logger::init();
+    idt::init(false);
+
+    // SAFETY: first thing after entry, boot tables active, boot CPU.
+    let boot = match unsafe { boot_info::parse(start_info) } {
+        Ok(b) => b,
+        Err(e) => panic!("unusable boot information from the loader: {e:?}"),
+    };
+    let args = KernelArgs::parse(boot.cmdline, |e| match e {
+        ParamError::BadValue { key, value } => log::warn!("ignoring {key}={value}: bad value"),
+        ParamError::MissingValue { key } => log::warn!("ignoring {key}: it needs a value"),
+    });
+    logger::set_loglevel(args.loglevel);
+    let (khz, source) = tsc::calibrate();
+    log::info!("Ringo {VERSION}; command line: {}", boot.cmdline);
+    log::info!("TSC {} MHz ({source:?})", khz / 1000);
+    if boot.memmap.dropped() > 0 {
+        log::warn!("memory map: {} entries did not fit and were ignored", boot.memmap.dropped());
+    }
+
+    // SAFETY: boot CPU, boot tables active, the map holds all reservations.
+    if let Err(e) = unsafe { mem::init(&boot.memmap) } {
+        panic!("memory setup failed: {e:?}");
+    }
+    let bsp = percpu::PerCpu::new(0, apic::current_apic_id());
+    bsp.install();
+    idt::init(true);
+    arch::enable_cpu_features();
+    let frames = mem::frame_stats();
+    log::info!(
+        "memory: {} MiB usable, {} MiB free after kernel setup",
+        boot.memmap.usable_bytes(4096) >> 20,
+        (frames.free_pages * 4096) >> 20
+    );
+
+    apic::mask_legacy_pic();
+    if let Err(e) = apic::init_global() {
+        panic!("cannot map the local APIC: {e:?}");
+    }
+    let initial = apic::calibrate_timer();
+    log::info!("local APIC: {} mode, timer {HZ} Hz (count {initial})", if apic::is_x2apic() { "x2APIC" } else { "xAPIC" }, HZ = apic::HZ);
+    apic::init_local(bsp);
+    bsp.online.store(true, core::sync::atomic::Ordering::Release);
+
+    match arch::ring3_probe::run() {
+        Verdict::Faithful => log::debug!("ring 3: syscall arrives in ring 0"),
+        v => {
+            let detail = match v {
+                Verdict::WrongCpl(cpl) => alloc::format!("syscall from ring 3 arrived at CPL {cpl}"),
+                Verdict::FaultedInRing3(vec, rip) => alloc::format!(
+                    "syscall from ring 3 reached the kernel entry in ring 3: {} at {rip:#x}",
+                    arch::trap::exception_name(vec).0
+                ),
+                Verdict::Faithful => unreachable!(),
+            };
+            println!("ringo: this hypervisor does not virtualize ring transitions faithfully ({detail}); run under TCG (-accel tcg)");
+            power::exit(power::STATUS_UNFAITHFUL_HYPERVISOR, "unfaithful hypervisor");
+        }
+    }
+
+    let cpus = match acpi::cpus(boot.rsdp) {
+        Ok(list) => {
+            if list.ignored > 0 {
+                log::warn!("ACPI lists {} CPUs beyond the {} supported", list.ignored, percpu::MAX_CPUS);
+            }
+            smp::start_aps(&list.apic_ids[..list.count])
+        }
+        Err(e) => {
+            log::warn!("no ACPI CPU list ({e:?}); running on the boot CPU only");
+            1
+        }
+    };
+
+    let boot_us = tsc::micros_since_boot();
+    println!(
+        "ringo: ready: {cpus} CPUs, {} MiB memory, accel {}, boot {}.{:03} ms",
+        boot.memmap.usable_bytes(4096) >> 20,
+        cpu::accelerator_name(),
+        boot_us / 1000,
+        boot_us % 1000
+    );
+
+    if let Some(name) = args.ktest {
+        ktest::run(name, &boot.memmap);
+    }
+    if let Some(init) = args.init {
+        log::warn!("init={init} requested, but user space does not exist yet");
+    }
+    println!("ringo: no init; powering off");
+    power::exit(0, "")
+}

@@ -1,0 +1,121 @@
+//! Physical memory and the kernel heap. Frames come from the buddy frame
+//! allocator (ringo_mm); the heap is a second buddy allocator that grows by
+//! taking frames when it runs out. The frame allocator never allocates from
+//! the heap, so growing the heap cannot deadlock.
+//!
+//! Interrupt handlers must not allocate: the locks here are plain spin locks.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use buddy_system_allocator::Heap;
+use ringo_mm::frames::{FrameAllocator, Stats};
+use ringo_mm::memmap::MemoryMap;
+use spin::Mutex;
+
+use crate::arch::paging::{self, BOOT_DIRECT_MAP, PHYS_OFFSET, phys_to_virt};
+
+pub static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator::new(PHYS_OFFSET));
+
+/// The heap grows by at least this much at a time.
+const HEAP_CHUNK_PAGES: usize = 1024; // 4 MiB
+
+pub fn alloc_frames(pages: usize) -> Option<u64> {
+    FRAMES.lock().alloc(pages)
+}
+
+/// # Safety
+/// `addr` must come from `alloc_frames(pages)` and no longer be used.
+pub unsafe fn free_frames(addr: u64, pages: usize) {
+    // SAFETY: forwarded to the caller.
+    unsafe { FRAMES.lock().free(addr, pages) }
+}
+
+pub fn frame_stats() -> Stats {
+    FRAMES.lock().stats()
+}
+
+#[derive(Debug)]
+pub enum MemError {
+    Paging(paging::PagingError),
+}
+
+/// Sets up the frame allocator, the kernel page tables and the heap.
+///
+/// # Safety
+/// Call once on the boot CPU with the boot page tables active and `map`
+/// holding every reservation (kernel image, modules, low memory).
+pub unsafe fn init(map: &MemoryMap) -> Result<(), MemError> {
+    let mut frames = FRAMES.lock();
+    // Only memory the boot tables reach may hold the new page tables.
+    for (s, e) in map.usable(4096) {
+        if s < BOOT_DIRECT_MAP {
+            // SAFETY: usable RAM, free of every reservation, mapped by the
+            // boot tables' direct map.
+            unsafe { frames.add_range(s, e.min(BOOT_DIRECT_MAP)) };
+        }
+    }
+    // SAFETY: boot CPU, boot tables active, frames below 1 GiB only.
+    unsafe { paging::init(map, &mut frames) }.map_err(MemError::Paging)?;
+    for (s, e) in map.usable(4096) {
+        if e > BOOT_DIRECT_MAP {
+            // SAFETY: usable RAM above 1 GiB, now in our direct map.
+            unsafe { frames.add_range(s.max(BOOT_DIRECT_MAP), e) };
+        }
+    }
+    Ok(())
+}
+
+pub struct KernelHeap {
+    heap: Mutex<Heap<32>>,
+    /// Bytes the heap has taken from the frame allocator.
+    size: AtomicU64,
+}
+
+impl KernelHeap {
+    const fn new() -> Self {
+        KernelHeap { heap: Mutex::new(Heap::new()), size: AtomicU64::new(0) }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size.load(Ordering::Relaxed)
+    }
+
+    /// Adds frames big enough for `layout` to `heap`.
+    fn grow(&self, heap: &mut Heap<32>, layout: Layout) -> bool {
+        let need = layout.size().max(layout.align()).div_ceil(4096) * 2;
+        let pages = need.max(HEAP_CHUNK_PAGES).next_power_of_two();
+        let Some(phys) = FRAMES.lock().alloc(pages) else { return false };
+        let start = phys_to_virt(phys) as usize;
+        // SAFETY: fresh frames, mapped by the direct map, owned by the heap
+        // from now on.
+        unsafe { heap.add_to_heap(start, start + pages * 4096) };
+        self.size.fetch_add(pages as u64 * 4096, Ordering::Relaxed);
+        true
+    }
+}
+
+// SAFETY: the buddy heap hands out disjoint blocks of at least the layout's
+// size and alignment, and takes them back once.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut heap = self.heap.lock();
+        loop {
+            if let Ok(p) = heap.alloc(layout) {
+                return p.as_ptr();
+            }
+            if !self.grow(&mut heap, layout) {
+                return core::ptr::null_mut();
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc(layout)`.
+        unsafe { self.heap.lock().dealloc(NonNull::new_unchecked(ptr), layout) }
+    }
+}
+
+#[global_allocator]
+pub static HEAP: KernelHeap = KernelHeap::new();

@@ -25,6 +25,15 @@ pub enum BootInfoError {
     NoMemoryMap,
 }
 
+impl core::fmt::Display for BootInfoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BootInfoError::BadMagic(m) => write!(f, "hvm_start_info magic is {m:#x}, not a PVH loader's"),
+            BootInfoError::NoMemoryMap => f.write_str("the PVH loader gave no memory map (hvm_start_info version 0)"),
+        }
+    }
+}
+
 static mut CMDLINE: [u8; CMDLINE_MAX] = [0; CMDLINE_MAX];
 
 /// Reads a `T` at physical `addr` through the boot direct map.

@@ -36,7 +36,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     // SAFETY: first thing after entry, boot tables active, boot CPU.
     let boot = match unsafe { boot_info::parse(start_info) } {
         Ok(b) => b,
-        Err(e) => panic!("unusable boot information from the loader: {e:?}"),
+        Err(e) => panic!("unusable boot information from the loader: {e}"),
     };
     let args = KernelArgs::parse(boot.cmdline, |e| match e {
         ParamError::BadValue { key, value } => log::warn!("ignoring {key}={value}: bad value"),
@@ -50,10 +50,14 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         log::warn!("memory map: {} entries did not fit and were ignored", boot.memmap.dropped());
     }
 
+    if let Some((addr, size)) = boot.initrd {
+        log::info!("initrd: {size} bytes at {addr:#x}");
+    }
     // SAFETY: boot CPU, boot tables active, the map holds all reservations.
     if let Err(e) = unsafe { mem::init(&boot.memmap) } {
-        panic!("memory setup failed: {e:?}");
+        panic!("memory setup failed: {e}");
     }
+    log::debug!("page tables and heap ready");
     let bsp = percpu::PerCpu::new(0, apic::current_apic_id());
     bsp.install();
     idt::init(true);
@@ -98,7 +102,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
             smp::start_aps(&list.apic_ids[..list.count])
         }
         Err(e) => {
-            log::warn!("no ACPI CPU list ({e:?}); running on the boot CPU only");
+            log::warn!("no ACPI CPU list ({e}); running on the boot CPU only");
             1
         }
     };

@@ -41,6 +41,14 @@ pub enum MemError {
     Paging(paging::PagingError),
 }
 
+impl core::fmt::Display for MemError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MemError::Paging(e) => write!(f, "building the kernel page tables: {e:?}"),
+        }
+    }
+}
+
 /// Sets up the frame allocator, the kernel page tables and the heap.
 ///
 /// # Safety

@@ -55,7 +55,8 @@ impl Boot {
 
     /// Guest memory in MiB.
     pub fn memory_mib(mut self, mib: u64) -> Self {
-        self.config.memory = MemSize::from_mib(mib).unwrap_or(MemSize::DEFAULT);
+        self.config.memory =
+            MemSize::from_mib(mib).unwrap_or_else(|| panic!("a guest needs more than 0 MiB"));
         self
     }
 

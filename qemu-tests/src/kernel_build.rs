@@ -7,7 +7,7 @@
 //! override the kernel target's rustflags in .cargo/config.toml (relocation
 //! and code model, frame pointers), and `RUSTC_WORKSPACE_WRAPPER` (set by
 //! `cargo clippy`) would run clippy instead of building. `CARGO_TARGET_DIR`
-//! is honoured, and `RUSTC_WRAPPER` (sccache) is kept.
+//! (or `CARGO_BUILD_TARGET_DIR`) is honoured, and `RUSTC_WRAPPER` (sccache) is kept.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -65,10 +65,11 @@ pub fn cargo_args(profile: Profile) -> Vec<&'static str> {
 
 /// Where cargo puts its output for the repository at `root`.
 pub fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
+    let from_env = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
+        .iter()
+        .find_map(|var| std::env::var_os(var).filter(|v| !v.is_empty()));
+    // A relative target dir is relative to where cargo runs: the root.
+    root.join(from_env.unwrap_or_else(|| "target".into()))
 }
 
 /// The cargo output and the bootable image with symbols, in `target_dir`.

@@ -12,6 +12,18 @@ use crate::run_config::{Machine, RunConfig};
 /// The isa-debug-exit device, as the kernel's exit path expects it.
 pub const DEBUG_EXIT_DEVICE: &str = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 
+/// `-cpu host`, except under kvm_pvm, which refuses QEMU's write of
+/// IA32_ARCH_CAPABILITIES (QEMU then aborts before the guest starts): there
+/// the MSR is left out, so the kernel boots far enough to report that ring 3
+/// is not virtualized faithfully and the launcher can rerun under TCG.
+pub fn kvm_cpu_model() -> &'static str {
+    if crate::accel::KvmProbe::of_this_host().kvm_pvm_loaded {
+        "host,-arch-capabilities"
+    } else {
+        "host"
+    }
+}
+
 pub fn qemu_args(cfg: &RunConfig, accel: Accel) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |items: &[&str]| args.extend(items.iter().map(OsString::from));
@@ -22,7 +34,7 @@ pub fn qemu_args(cfg: &RunConfig, accel: Accel) -> Vec<OsString> {
     push(&["-M", machine]);
     match accel {
         Accel::Tcg => push(&["-accel", "tcg", "-cpu", "max"]),
-        Accel::Kvm => push(&["-accel", "kvm", "-cpu", "host"]),
+        Accel::Kvm => push(&["-accel", "kvm", "-cpu", kvm_cpu_model()]),
     }
     let memory = cfg.memory.qemu_arg();
     let smp = cfg.smp.to_string();
@@ -104,7 +116,11 @@ mod tests {
             .initrd("/tmp/app.cpio")
             .extra_arg("-S");
         let text = line(&qemu_args(&cfg, Accel::Kvm));
-        assert!(text.starts_with("-M q35 -accel kvm -cpu host -m 1024M -smp 4 -kernel /k/ringo.elf -initrd /tmp/app.cpio -append  -nodefaults"), "{text}");
+        let expected = format!(
+            "-M q35 -accel kvm -cpu {} -m 1024M -smp 4 -kernel /k/ringo.elf -initrd /tmp/app.cpio -append  -nodefaults",
+            kvm_cpu_model()
+        );
+        assert!(text.starts_with(&expected), "{text}");
         assert!(text.ends_with("-serial stdio -S"), "{text}");
     }
 

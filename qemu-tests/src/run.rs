@@ -228,6 +228,109 @@ mod tests {
         }
     }
 
+    /// A stand-in for qemu-system-x86_64 that acts out the `-kernel` named.
+    const FAKE_QEMU: &str = r#"#!/bin/sh
+kernel=; accel=
+while [ $# -gt 0 ]; do
+  case "$1" in -kernel) kernel=$2; shift;; -accel) accel=$2; shift;; esac
+  shift
+done
+case "$kernel" in
+  exit3) printf 'hello\r\nringo: exit status 3 (done)\r\n'; exit 7;;
+  hang) echo started; exec sleep 30;;
+  qemu-error) echo 'qemu-system-x86_64: -kernel: bad' >&2; exit 1;;
+  unfaithful)
+    if [ "$accel" = kvm ]; then
+      echo 'ringo: KVM does not virtualize ring transitions faithfully'; echo 'ringo: exit status 1'; exit 3
+    fi
+    echo "ringo: ready under $accel"; echo 'ringo: exit status 0'; exit 1;;
+esac
+exit 2
+"#;
+
+    /// Written once per process, before any test spawns it (a file still
+    /// open for writing in a concurrently forked child cannot be executed),
+    /// and renamed into place so test processes never see half of it.
+    fn fake_qemu() -> &'static std::path::Path {
+        static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+        PATH.get_or_init(|| {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = std::env::temp_dir();
+            let partial = dir.join(format!("ringo-fake-qemu.{}", std::process::id()));
+            std::fs::write(&partial, FAKE_QEMU).expect("write fake qemu");
+            std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod fake qemu");
+            let path = dir.join("ringo-fake-qemu");
+            std::fs::rename(&partial, &path).expect("rename fake qemu");
+            path
+        })
+    }
+
+    fn fake(kernel: &str) -> RunConfig {
+        RunConfig::new(kernel)
+            .qemu(fake_qemu())
+            .accel(crate::AccelChoice::Tcg)
+            .announce(false)
+    }
+
+    #[test]
+    fn captures_serial_and_decodes_the_status() {
+        let outcome = run(&fake("exit3")).expect("fake qemu runs");
+        assert_eq!(outcome.serial, "hello\nringo: exit status 3 (done)\n");
+        assert_eq!(outcome.status, GuestStatus::Exited(3));
+        assert_eq!(outcome.accel, Accel::Tcg);
+    }
+
+    #[test]
+    fn the_timeout_kills_qemu() {
+        let cfg = fake("hang").timeout(Some(Duration::from_millis(300)));
+        let outcome = run(&cfg).expect("fake qemu runs");
+        assert_eq!(outcome.status, GuestStatus::TimedOut);
+        assert_eq!(outcome.serial, "started\n");
+        assert!(
+            outcome.wall < Duration::from_secs(10),
+            "took {:?}",
+            outcome.wall
+        );
+    }
+
+    #[test]
+    fn qemu_errors_keep_its_stderr() {
+        let outcome = run(&fake("qemu-error")).expect("fake qemu runs");
+        let stderr = "qemu-system-x86_64: -kernel: bad\n".to_string();
+        assert_eq!(
+            outcome.status,
+            GuestStatus::QemuFailed {
+                code: Some(1),
+                stderr: stderr.clone()
+            }
+        );
+        assert_eq!(outcome.qemu_stderr, stderr);
+    }
+
+    #[test]
+    fn an_unfaithful_kvm_is_replaced_by_tcg() {
+        let outcome =
+            run(&fake("unfaithful").accel(crate::AccelChoice::Kvm)).expect("fake qemu runs");
+        assert_eq!(outcome.accel, Accel::Tcg);
+        assert_eq!(
+            outcome.serial,
+            "ringo: ready under tcg\nringo: exit status 0\n"
+        );
+        assert_eq!(outcome.status, GuestStatus::Exited(0));
+    }
+
+    #[test]
+    fn a_missing_qemu_says_how_to_install_it() {
+        let cfg = fake("exit3").qemu("/nonexistent/qemu-system-x86_64");
+        match run(&cfg) {
+            Err(e @ Error::QemuNotFound { .. }) => {
+                assert!(e.to_string().contains("apt-get install qemu-system-x86"))
+            }
+            other => panic!("expected QemuNotFound, got {other:?}"),
+        }
+    }
+
     #[test]
     fn only_an_unfaithful_kvm_run_is_repeated() {
         let complaint =

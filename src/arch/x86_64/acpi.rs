@@ -38,6 +38,15 @@ pub enum AcpiError {
     Tables(acpi::AcpiError),
 }
 
+impl core::fmt::Display for AcpiError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AcpiError::NoRsdp => f.write_str("no ACPI RSDP"),
+            AcpiError::Tables(e) => write!(f, "ACPI tables: {e:?}"),
+        }
+    }
+}
+
 /// Reads the MADT. `rsdp` is the loader's pointer (0: search the BIOS area).
 pub fn cpus(rsdp: u64) -> Result<CpuList, AcpiError> {
     // SAFETY: the RSDP address comes from the boot loader (or the BIOS-area

@@ -131,14 +131,16 @@ fn ipi_dest(apic_id: u32) -> u32 {
 }
 
 /// INIT then two STARTUP IPIs at `page` (vector = physical page number),
-/// as the MP specification asks. `started` says when to stop early.
+/// as the MP specification asks. `started` says when to stop early. The
+/// specification's 10 ms after INIT is for pre-P6 CPUs with external APICs;
+/// like Linux on modern CPUs and under hypervisors, we wait only briefly.
 pub fn start_ap(cpu: &PerCpu, apic_id: u32, page: u8, started: impl Fn() -> bool) {
     let l = lapic(cpu);
     // SAFETY: INIT/SIPI to a CPU that is parked waiting for them; the
     // trampoline at `page` is in place.
     unsafe {
         l.send_init_ipi(ipi_dest(apic_id));
-        tsc::delay_us(10_000);
+        tsc::delay_us(if cpu::cpu_family() >= 6 { 10 } else { 10_000 });
         for _ in 0..2 {
             l.send_sipi(page, ipi_dest(apic_id));
             for _ in 0..200 {

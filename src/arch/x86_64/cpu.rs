@@ -19,6 +19,13 @@ pub fn cpuid_count(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
     (r.eax, r.ebx, r.ecx, r.edx)
 }
 
+/// The display family (base family plus extended family for family 15).
+pub fn cpu_family() -> u32 {
+    let eax = cpuid(1).0;
+    let base = (eax >> 8) & 0xf;
+    if base == 0xf { base + ((eax >> 20) & 0xff) } else { base }
+}
+
 pub fn has_x2apic() -> bool {
     cpuid(1).2 & (1 << 21) != 0
 }

@@ -1,0 +1,44 @@
+# Ringo: thin entry points; the logic lives in scripts/setup.sh and the
+# `ringo` launcher (qemu-tests/).
+CARGO ?= cargo
+RINGO := $(CARGO) run --quiet --release --bin ringo --
+# Arguments for `make run`, e.g. make run ARGS="--smp 2 loglevel=8"
+ARGS ?=
+
+.PHONY: all setup kernel run test test-host test-qemu install clippy fmt clean
+
+all: kernel
+
+setup:
+	@./scripts/setup.sh
+
+# The kernel ELF with its symbol table embedded: target/ringo/ringo.elf
+kernel: setup
+	@$(RINGO) build
+
+run: setup
+	@$(RINGO) run $(ARGS)
+
+test: test-host test-qemu
+
+# Pure logic, on the host.
+test-host: setup
+	$(CARGO) test --lib --bins
+
+# Boots the kernel in QEMU (TCG) for every in-QEMU test.
+test-qemu: kernel
+	$(CARGO) test --release -p qemu-tests --test '*'
+
+install: setup
+	$(CARGO) install --locked --path qemu-tests
+	@echo "ringo installed; run it from the source tree (or set RINGO_ROOT=$(CURDIR))"
+
+clippy: setup
+	$(CARGO) clippy --workspace
+	$(CARGO) clippy --release -p ringo-kernel --target x86_64-unknown-none
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

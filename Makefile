@@ -5,7 +5,7 @@ RINGO := $(CARGO) run --quiet --release --bin ringo --
 # Arguments for `make run`, e.g. make run ARGS="--smp 2 loglevel=8"
 ARGS ?=
 
-.PHONY: all setup kernel run test test-host test-qemu install clippy fmt clean
+.PHONY: all setup kernel run test test-host test-qemu bench install clippy fmt clean
 
 all: kernel
 
@@ -28,6 +28,10 @@ test-host: setup
 # Boots the kernel in QEMU (TCG) for every in-QEMU test.
 test-qemu: kernel
 	$(CARGO) test --release -p qemu-tests --test '*'
+
+# Measurements (not tests): prints a report and rewrites docs/benchmarks.md.
+bench: kernel
+	@$(CARGO) run --quiet --release --bin ringo-bench -- --write docs/benchmarks.md
 
 install: setup
 	$(CARGO) install --locked --path qemu-tests

@@ -75,7 +75,7 @@ pub fn print(w: &mut impl Write, rip: Option<u64>, mut rbp: u64) {
         let _ = writeln!(w, "  (frame pointer {rbp:#x} is not on a kernel stack)");
         return;
     };
-    while n < MAX_FRAMES && rbp % 8 == 0 && rbp >= lo && rbp + 16 <= hi {
+    while n < MAX_FRAMES && rbp.is_multiple_of(8) && rbp >= lo && rbp + 16 <= hi {
         // SAFETY: rbp lies on a mapped kernel stack (checked above), and a
         // frame record is two words: saved rbp, return address.
         let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };

@@ -45,7 +45,11 @@ fn smp() -> ! {
             println!("ktest smp: ok, {cpus} CPUs ticking");
             power::exit(0, "");
         }
-        assert!(cpu::rdtsc() < deadline, "only {} of {cpus} CPUs reported ticks", idle::REPORTED.load(Ordering::Acquire));
+        assert!(
+            cpu::rdtsc() < deadline,
+            "only {} of {cpus} CPUs reported ticks",
+            idle::REPORTED.load(Ordering::Acquire)
+        );
         cpu::enable_interrupts_and_halt();
     }
 }
@@ -115,7 +119,7 @@ fn frames(memmap: &MemoryMap) -> ! {
     let in_usable = |f: u64| memmap.usable(4096).any(|(s, e)| f >= s && f + 4096 <= e);
     while taken.len() < taken.capacity() {
         let Some(f) = mem::alloc_frames(1) else { break };
-        assert!(f % 4096 == 0, "frame {f:#x} is not page-aligned");
+        assert!(f.is_multiple_of(4096), "frame {f:#x} is not page-aligned");
         assert!(in_usable(f), "frame {f:#x} is not in usable RAM");
         let p = crate::arch::paging::phys_to_virt(f) as *mut u64;
         // SAFETY: a frame we own, mapped by the direct map.
@@ -144,7 +148,7 @@ fn frames(memmap: &MemoryMap) -> ! {
     let mut blocks = Vec::new();
     for _ in 0..8 {
         let b = mem::alloc_frames(512).expect("a 2 MiB block after freeing everything");
-        assert!(b % (2 << 20) == 0, "2 MiB block {b:#x} is not 2 MiB aligned");
+        assert!(b.is_multiple_of(2 << 20), "2 MiB block {b:#x} is not 2 MiB aligned");
         assert!(in_usable(b) && in_usable(b + (2 << 20) - 4096), "block {b:#x} leaves usable RAM");
         blocks.push(b);
     }

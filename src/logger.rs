@@ -29,13 +29,7 @@ impl Log for KernelLog {
             return;
         }
         let us = crate::arch::tsc::micros_since_boot();
-        crate::println!(
-            "[{:5}.{:06}] {}: {}",
-            us / 1_000_000,
-            us % 1_000_000,
-            level_name(r.level()),
-            r.args()
-        );
+        crate::println!("[{:5}.{:06}] {}: {}", us / 1_000_000, us % 1_000_000, level_name(r.level()), r.args());
     }
 
     fn flush(&self) {}

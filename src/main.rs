@@ -74,7 +74,11 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         panic!("cannot map the local APIC: {e:?}");
     }
     let initial = apic::calibrate_timer();
-    log::info!("local APIC: {} mode, timer {HZ} Hz (count {initial})", if apic::is_x2apic() { "x2APIC" } else { "xAPIC" }, HZ = apic::HZ);
+    log::info!(
+        "local APIC: {} mode, timer {HZ} Hz (count {initial})",
+        if apic::is_x2apic() { "x2APIC" } else { "xAPIC" },
+        HZ = apic::HZ
+    );
     apic::init_local(bsp);
     bsp.online.store(true, core::sync::atomic::Ordering::Release);
 
@@ -89,7 +93,9 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
                 ),
                 Verdict::Faithful => unreachable!(),
             };
-            println!("ringo: this hypervisor does not virtualize ring transitions faithfully ({detail}); run under TCG (-accel tcg)");
+            println!(
+                "ringo: this hypervisor does not virtualize ring transitions faithfully ({detail}); run under TCG (-accel tcg)"
+            );
             power::exit(power::STATUS_UNFAITHFUL_HYPERVISOR, "unfaithful hypervisor");
         }
     }

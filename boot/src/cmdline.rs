@@ -44,14 +44,8 @@ impl<'a> KernelArgs<'a> {
     /// Parses `line`; words that are not understood are returned through
     /// `on_error` (unknown keys are not errors: they may be for init).
     pub fn parse(line: &'a str, mut on_error: impl FnMut(ParamError<'a>)) -> Self {
-        let mut args = KernelArgs {
-            line,
-            init: None,
-            mode: Mode::Normal,
-            strace: false,
-            loglevel: DEFAULT_LOGLEVEL,
-            ktest: None,
-        };
+        let mut args =
+            KernelArgs { line, init: None, mode: Mode::Normal, strace: false, loglevel: DEFAULT_LOGLEVEL, ktest: None };
         for p in params(line) {
             match (p.key, p.value) {
                 ("init", Some(v)) if !v.is_empty() => args.init = Some(v),

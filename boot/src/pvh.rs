@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn memmap_needs_version_1() {
-        let mut si = HvmStartInfo { magic: HVM_START_MAGIC, memmap_paddr: 0x1000, memmap_entries: 3, ..Default::default() };
+        let mut si =
+            HvmStartInfo { magic: HVM_START_MAGIC, memmap_paddr: 0x1000, memmap_entries: 3, ..Default::default() };
         assert!(si.is_valid());
         assert!(!si.has_memmap());
         si.version = 1;

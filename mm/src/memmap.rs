@@ -142,11 +142,7 @@ impl MemoryMap {
             if a == b {
                 continue;
             }
-            let kind = self.input[..self.input_len]
-                .iter()
-                .filter(|r| r.start <= a && b <= r.end)
-                .map(|r| r.kind)
-                .max();
+            let kind = self.input[..self.input_len].iter().filter(|r| r.start <= a && b <= r.end).map(|r| r.kind).max();
             let Some(kind) = kind else { continue };
             match self.len.checked_sub(1).map(|i| &mut self.regions[i]) {
                 Some(last) if last.end == a && last.kind == kind => last.end = b,
@@ -181,7 +177,10 @@ mod tests {
         m.add(0, 0, Usable); // microvm's all-zero entry
         m.add(0, 0x9_fc00, Usable);
         m.add(0x9_fc00, 0x400, Reserved);
-        assert_eq!(m.regions(), [r(0, 0x9_fc00, Usable), r(0x9_fc00, 0xa_0000, Reserved), r(0x10_0000, 0x8000_0000, Usable)]);
+        assert_eq!(
+            m.regions(),
+            [r(0, 0x9_fc00, Usable), r(0x9_fc00, 0xa_0000, Reserved), r(0x10_0000, 0x8000_0000, Usable)]
+        );
     }
 
     #[test]

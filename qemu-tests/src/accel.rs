@@ -86,11 +86,7 @@ pub struct KvmProbe {
 impl KvmProbe {
     pub fn of_this_host() -> KvmProbe {
         KvmProbe {
-            dev_kvm_opens: OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/kvm")
-                .is_ok(),
+            dev_kvm_opens: OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok(),
             kvm_pvm_loaded: Path::new("/sys/module/kvm_pvm").exists(),
         }
     }
@@ -118,16 +114,12 @@ impl AccelDecision {
 pub fn choose(choice: AccelChoice, probe: KvmProbe) -> AccelDecision {
     let (accel, reason) = match choice {
         AccelChoice::Tcg => (Accel::Tcg, Some("requested".to_string())),
-        AccelChoice::Kvm if probe.kvm_pvm_loaded => (
-            Accel::Kvm,
-            Some(format!("requested, although {PVM_REASON}")),
-        ),
+        AccelChoice::Kvm if probe.kvm_pvm_loaded => (Accel::Kvm, Some(format!("requested, although {PVM_REASON}"))),
         AccelChoice::Kvm => (Accel::Kvm, Some("requested".to_string())),
         AccelChoice::Auto if probe.kvm_pvm_loaded => (Accel::Tcg, Some(PVM_REASON.to_string())),
-        AccelChoice::Auto if !probe.dev_kvm_opens => (
-            Accel::Tcg,
-            Some("/dev/kvm cannot be opened read-write".to_string()),
-        ),
+        AccelChoice::Auto if !probe.dev_kvm_opens => {
+            (Accel::Tcg, Some("/dev/kvm cannot be opened read-write".to_string()))
+        }
         AccelChoice::Auto => (Accel::Kvm, None),
     };
     AccelDecision { accel, reason }
@@ -137,39 +129,21 @@ pub fn choose(choice: AccelChoice, probe: KvmProbe) -> AccelDecision {
 mod tests {
     use super::*;
 
-    const REAL_KVM: KvmProbe = KvmProbe {
-        dev_kvm_opens: true,
-        kvm_pvm_loaded: false,
-    };
-    const PVM: KvmProbe = KvmProbe {
-        dev_kvm_opens: true,
-        kvm_pvm_loaded: true,
-    };
-    const NO_KVM: KvmProbe = KvmProbe {
-        dev_kvm_opens: false,
-        kvm_pvm_loaded: false,
-    };
+    const REAL_KVM: KvmProbe = KvmProbe { dev_kvm_opens: true, kvm_pvm_loaded: false };
+    const PVM: KvmProbe = KvmProbe { dev_kvm_opens: true, kvm_pvm_loaded: true };
+    const NO_KVM: KvmProbe = KvmProbe { dev_kvm_opens: false, kvm_pvm_loaded: false };
 
     #[test]
     fn auto_takes_kvm_only_where_it_is_real() {
-        assert_eq!(
-            choose(AccelChoice::Auto, REAL_KVM).announcement(),
-            "ringo: accelerator kvm"
-        );
+        assert_eq!(choose(AccelChoice::Auto, REAL_KVM).announcement(), "ringo: accelerator kvm");
         assert_eq!(
             choose(AccelChoice::Auto, PVM).announcement(),
             "ringo: accelerator tcg (/dev/kvm is kvm_pvm, which does not run guest ring 3 faithfully)"
         );
         let no_kvm = choose(AccelChoice::Auto, NO_KVM);
         assert_eq!(no_kvm.accel, Accel::Tcg);
-        assert_eq!(
-            no_kvm.announcement(),
-            "ringo: accelerator tcg (/dev/kvm cannot be opened read-write)"
-        );
-        let pvm_unopenable = KvmProbe {
-            dev_kvm_opens: false,
-            kvm_pvm_loaded: true,
-        };
+        assert_eq!(no_kvm.announcement(), "ringo: accelerator tcg (/dev/kvm cannot be opened read-write)");
+        let pvm_unopenable = KvmProbe { dev_kvm_opens: false, kvm_pvm_loaded: true };
         assert_eq!(choose(AccelChoice::Auto, pvm_unopenable).accel, Accel::Tcg);
     }
 
@@ -179,15 +153,8 @@ mod tests {
             assert_eq!(choose(AccelChoice::Tcg, probe).accel, Accel::Tcg);
             assert_eq!(choose(AccelChoice::Kvm, probe).accel, Accel::Kvm);
         }
-        assert_eq!(
-            choose(AccelChoice::Tcg, REAL_KVM).announcement(),
-            "ringo: accelerator tcg (requested)"
-        );
-        assert!(
-            choose(AccelChoice::Kvm, PVM)
-                .announcement()
-                .contains("kvm_pvm")
-        );
+        assert_eq!(choose(AccelChoice::Tcg, REAL_KVM).announcement(), "ringo: accelerator tcg (requested)");
+        assert!(choose(AccelChoice::Kvm, PVM).announcement().contains("kvm_pvm"));
     }
 
     #[test]
@@ -198,9 +165,6 @@ mod tests {
         for choice in [AccelChoice::Auto, AccelChoice::Kvm, AccelChoice::Tcg] {
             assert_eq!(choice.to_string().parse(), Ok(choice));
         }
-        assert_eq!(
-            "hvf".parse::<AccelChoice>(),
-            Err(UnknownAccel("hvf".into()))
-        );
+        assert_eq!("hvf".parse::<AccelChoice>(), Err(UnknownAccel("hvf".into())));
     }
 }

@@ -82,10 +82,7 @@ impl RunArgs {
     /// The kernel command line (QEMU's `-append`).
     pub fn cmdline(&self) -> String {
         let hp = self.hp.then_some("ringo.mode=hp");
-        hp.into_iter()
-            .chain(self.kernel_args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
+        hp.into_iter().chain(self.kernel_args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
     }
 
     /// The run of `kernel` these arguments ask for, echoing the guest.
@@ -110,11 +107,7 @@ pub enum CliError {
     UnknownCommand(String),
     UnknownOption(String),
     MissingValue(String),
-    BadValue {
-        option: String,
-        value: String,
-        why: String,
-    },
+    BadValue { option: String, value: String, why: String },
     UnexpectedArgument(String),
     NotUnicode,
 }
@@ -194,9 +187,7 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Command, CliError
             "--smp" | "--mem" | "--accel" | "--machine" | "--timeout" | "--initrd" | "--kernel" => {
                 let value = match inline {
                     Some(value) => value,
-                    None => args
-                        .next()
-                        .ok_or_else(|| CliError::MissingValue(option.clone()))?,
+                    None => args.next().ok_or_else(|| CliError::MissingValue(option.clone()))?,
                 };
                 set_value(&mut run, &option, value)?;
             }
@@ -207,11 +198,7 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Command, CliError
 }
 
 fn set_value(run: &mut RunArgs, option: &str, value: String) -> Result<(), CliError> {
-    let bad = |why: String| CliError::BadValue {
-        option: option.to_string(),
-        value: value.clone(),
-        why,
-    };
+    let bad = |why: String| CliError::BadValue { option: option.to_string(), value: value.clone(), why };
     match option {
         "--smp" => {
             run.smp = match value.parse::<u32>() {
@@ -220,20 +207,10 @@ fn set_value(run: &mut RunArgs, option: &str, value: String) -> Result<(), CliEr
                 Err(e) => return Err(bad(e.to_string())),
             }
         }
-        "--mem" => {
-            run.memory = value
-                .parse()
-                .map_err(|e: crate::memory::MemSizeError| bad(e.to_string()))?
-        }
-        "--accel" => {
-            run.accel = value
-                .parse()
-                .map_err(|e: crate::accel::UnknownAccel| bad(e.to_string()))?
-        }
+        "--mem" => run.memory = value.parse().map_err(|e: crate::memory::MemSizeError| bad(e.to_string()))?,
+        "--accel" => run.accel = value.parse().map_err(|e: crate::accel::UnknownAccel| bad(e.to_string()))?,
         "--machine" => {
-            run.machine = value
-                .parse()
-                .map_err(|e: crate::run_config::UnknownMachine| bad(e.to_string()))?
+            run.machine = value.parse().map_err(|e: crate::run_config::UnknownMachine| bad(e.to_string()))?
         }
         "--timeout" => run.timeout = parse_timeout(&value).map_err(bad)?,
         "--initrd" => run.initrd = Some(PathBuf::from(value)),
@@ -245,9 +222,7 @@ fn set_value(run: &mut RunArgs, option: &str, value: String) -> Result<(), CliEr
 
 /// Seconds, fractions allowed; 0 means no timeout.
 fn parse_timeout(value: &str) -> Result<Option<Duration>, String> {
-    let secs: f64 = value
-        .parse()
-        .map_err(|_| "not a number of seconds".to_string())?;
+    let secs: f64 = value.parse().map_err(|_| "not a number of seconds".to_string())?;
     let timeout = Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())?;
     Ok((!timeout.is_zero()).then_some(timeout))
 }
@@ -303,10 +278,7 @@ mod tests {
     fn words_after_double_dash_go_through_verbatim() {
         let run = run_args("run --hp init=/bin/app -- -v --smp 9 --");
         assert_eq!(run.smp, 1);
-        assert_eq!(
-            run.cmdline(),
-            "ringo.mode=hp init=/bin/app -- -v --smp 9 --"
-        );
+        assert_eq!(run.cmdline(), "ringo.mode=hp init=/bin/app -- -v --smp 9 --");
         assert_eq!(run_args("run -- x").cmdline(), "-- x");
     }
 
@@ -317,26 +289,9 @@ mod tests {
 
     #[test]
     fn build_and_help() {
-        assert_eq!(
-            parse_words("build"),
-            Ok(Command::Build {
-                profile: Profile::Release
-            })
-        );
-        assert_eq!(
-            parse_words("build --debug"),
-            Ok(Command::Build {
-                profile: Profile::Debug
-            })
-        );
-        for line in [
-            "help",
-            "--help",
-            "-h",
-            "run --help",
-            "run quiet -h",
-            "build --help",
-        ] {
+        assert_eq!(parse_words("build"), Ok(Command::Build { profile: Profile::Release }));
+        assert_eq!(parse_words("build --debug"), Ok(Command::Build { profile: Profile::Debug }));
+        for line in ["help", "--help", "-h", "run --help", "run quiet -h", "build --help"] {
             assert_eq!(parse_words(line), Ok(Command::Help), "{line}");
         }
     }
@@ -344,34 +299,13 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(parse_words(""), Err(CliError::NoCommand));
-        assert_eq!(
-            parse_words("boot"),
-            Err(CliError::UnknownCommand("boot".into()))
-        );
-        assert_eq!(
-            parse_words("--smp"),
-            Err(CliError::UnknownOption("--smp".into()))
-        );
-        assert_eq!(
-            parse_words("run --cpus 2"),
-            Err(CliError::UnknownOption("--cpus".into()))
-        );
-        assert_eq!(
-            parse_words("run --smp"),
-            Err(CliError::MissingValue("--smp".into()))
-        );
-        assert_eq!(
-            parse_words("build x"),
-            Err(CliError::UnexpectedArgument("x".into()))
-        );
-        assert_eq!(
-            parse_words("build --release"),
-            Err(CliError::UnknownOption("--release".into()))
-        );
-        assert_eq!(
-            parse_words("run --hp=yes"),
-            Err(CliError::UnexpectedArgument("--hp=yes".into()))
-        );
+        assert_eq!(parse_words("boot"), Err(CliError::UnknownCommand("boot".into())));
+        assert_eq!(parse_words("--smp"), Err(CliError::UnknownOption("--smp".into())));
+        assert_eq!(parse_words("run --cpus 2"), Err(CliError::UnknownOption("--cpus".into())));
+        assert_eq!(parse_words("run --smp"), Err(CliError::MissingValue("--smp".into())));
+        assert_eq!(parse_words("build x"), Err(CliError::UnexpectedArgument("x".into())));
+        assert_eq!(parse_words("build --release"), Err(CliError::UnknownOption("--release".into())));
+        assert_eq!(parse_words("run --hp=yes"), Err(CliError::UnexpectedArgument("--hp=yes".into())));
         for bad in [
             "--smp 0",
             "--smp two",
@@ -383,10 +317,7 @@ mod tests {
             "--timeout soon",
         ] {
             assert!(
-                matches!(
-                    parse_words(&format!("run {bad}")),
-                    Err(CliError::BadValue { .. })
-                ),
+                matches!(parse_words(&format!("run {bad}")), Err(CliError::BadValue { .. })),
                 "{bad} should be a bad value"
             );
         }
@@ -394,15 +325,11 @@ mod tests {
 
     #[test]
     fn config_carries_everything() {
-        let run =
-            run_args("run --smp 2 --mem 512M --machine q35 --initrd i.cpio --timeout 5 quiet");
+        let run = run_args("run --smp 2 --mem 512M --machine q35 --initrd i.cpio --timeout 5 quiet");
         let cfg = run.config(PathBuf::from("k.elf"), true);
         assert_eq!(cfg.kernel, PathBuf::from("k.elf"));
         assert_eq!(cfg.cmdline, "quiet");
-        assert_eq!(
-            (cfg.smp, cfg.memory.mib(), cfg.machine),
-            (2, 512, Machine::Q35)
-        );
+        assert_eq!((cfg.smp, cfg.memory.mib(), cfg.machine), (2, 512, Machine::Q35));
         assert_eq!(cfg.initrd, Some(PathBuf::from("i.cpio")));
         assert_eq!(cfg.timeout, Some(Duration::from_secs(5)));
         assert!(cfg.interactive && cfg.echo && cfg.announce);

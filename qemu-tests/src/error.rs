@@ -92,11 +92,9 @@ impl fmt::Display for Error {
             Error::Embed { path, source } => {
                 write!(f, "embedding symbols into {}: {source}", path.display())
             }
-            Error::QemuNotFound { program } => write!(
-                f,
-                "{} not found: install QEMU with `apt-get install qemu-system-x86`",
-                program.display()
-            ),
+            Error::QemuNotFound { program } => {
+                write!(f, "{} not found: install QEMU with `apt-get install qemu-system-x86`", program.display())
+            }
             Error::QemuSpawn { program, source } => {
                 write!(f, "cannot start {}: {source}", program.display())
             }

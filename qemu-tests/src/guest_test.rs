@@ -55,8 +55,7 @@ impl Boot {
 
     /// Guest memory in MiB.
     pub fn memory_mib(mut self, mib: u64) -> Self {
-        self.config.memory =
-            MemSize::from_mib(mib).unwrap_or_else(|| panic!("a guest needs more than 0 MiB"));
+        self.config.memory = MemSize::from_mib(mib).unwrap_or_else(|| panic!("a guest needs more than 0 MiB"));
         self
     }
 
@@ -77,10 +76,7 @@ impl Boot {
     /// Boots and waits for the guest; panics only if QEMU cannot be run.
     pub fn run(self) -> GuestRun {
         let c = &self.config;
-        let what = format!(
-            "`{}` on {}, -smp {}, -m {}, accel {}",
-            c.cmdline, c.machine, c.smp, c.memory, c.accel
-        );
+        let what = format!("`{}` on {}, -smp {}, -m {}, accel {}", c.cmdline, c.machine, c.smp, c.memory, c.accel);
         match run(c) {
             Ok(outcome) => GuestRun { outcome, what },
             Err(e) => panic!("cannot run {what}: {e}"),
@@ -129,10 +125,7 @@ impl GuestRun {
     #[track_caller]
     pub fn expect_status(&self, status: u8) -> &Self {
         let got = &self.outcome.status;
-        self.check(
-            *got == GuestStatus::Exited(status),
-            format!("expected guest exit status {status}, got: {got}"),
-        )
+        self.check(*got == GuestStatus::Exited(status), format!("expected guest exit status {status}, got: {got}"))
     }
 
     /// The first line containing `needle`.
@@ -166,20 +159,12 @@ impl GuestRun {
         self.serial()
             .lines()
             .find_map(serial_lines::parse_banner)
-            .unwrap_or_else(|| {
-                self.fail(format!(
-                    "no well-formed `{}...` banner",
-                    serial_lines::BANNER_PREFIX
-                ))
-            })
+            .unwrap_or_else(|| self.fail(format!("no well-formed `{}...` banner", serial_lines::BANNER_PREFIX)))
     }
 
     /// Every `smp: cpu <i> (apic <a>) online, <t> ticks` line.
     pub fn cpus_online(&self) -> Vec<CpuOnline> {
-        self.serial()
-            .lines()
-            .filter_map(serial_lines::parse_cpu_online)
-            .collect()
+        self.serial().lines().filter_map(serial_lines::parse_cpu_online).collect()
     }
 
     /// The frames of the first backtrace; fails when there is none.
@@ -187,10 +172,7 @@ impl GuestRun {
     pub fn backtrace(&self) -> Vec<Frame> {
         let frames = serial_lines::first_backtrace(self.serial());
         if frames.is_empty() {
-            self.fail(format!(
-                "no `{}` line followed by frames",
-                serial_lines::BACKTRACE_HEADER
-            ));
+            self.fail(format!("no `{}` line followed by frames", serial_lines::BACKTRACE_HEADER));
         }
         frames
     }
@@ -199,9 +181,6 @@ impl GuestRun {
     #[track_caller]
     pub fn expect_frame(&self, name: &str) -> &Self {
         let frames = self.backtrace();
-        self.check(
-            frames.iter().any(|f| f.symbol.contains(name)),
-            format!("no backtrace frame names `{name}`"),
-        )
+        self.check(frames.iter().any(|f| f.symbol.contains(name)), format!("no backtrace frame names `{name}`"))
     }
 }

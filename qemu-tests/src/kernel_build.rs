@@ -22,12 +22,8 @@ pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
 /// A prebuilt kernel image for [`kernel_for_tests`] to use instead of building.
 pub const KERNEL_ENV: &str = "RINGO_KERNEL";
 
-const CONFUSING_ENV: [&str; 4] = [
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WORKSPACE_WRAPPER",
-];
+const CONFUSING_ENV: [&str; 4] =
+    ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Profile {
@@ -74,10 +70,7 @@ pub fn target_dir(root: &Path) -> PathBuf {
 
 /// The cargo output and the bootable image with symbols, in `target_dir`.
 pub fn kernel_paths(target_dir: &Path, profile: Profile) -> (PathBuf, PathBuf) {
-    let built = target_dir
-        .join(KERNEL_TARGET)
-        .join(profile.output_dir())
-        .join(KERNEL_PACKAGE);
+    let built = target_dir.join(KERNEL_TARGET).join(profile.output_dir()).join(KERNEL_PACKAGE);
     let image = target_dir.join("ringo").join(profile.image_name());
     (built, image)
 }
@@ -98,10 +91,7 @@ pub fn build_kernel_in(root: &Path, profile: Profile) -> Result<PathBuf, Error> 
     for var in CONFUSING_ENV {
         command.env_remove(var);
     }
-    let status = command.status().map_err(|source| Error::CargoSpawn {
-        program: program.clone(),
-        source,
-    })?;
+    let status = command.status().map_err(|source| Error::CargoSpawn { program: program.clone(), source })?;
     if !status.success() {
         return Err(Error::CargoFailed { status });
     }
@@ -115,13 +105,10 @@ pub fn build_kernel_in(root: &Path, profile: Profile) -> Result<PathBuf, Error> 
 /// build's error, the same one for every test.
 pub fn kernel_for_tests() -> PathBuf {
     static KERNEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let kernel =
-        KERNEL.get_or_init(
-            || match std::env::var_os(KERNEL_ENV).filter(|v| !v.is_empty()) {
-                Some(path) => Ok(PathBuf::from(path)),
-                None => build_kernel(Profile::Release).map_err(|e| e.to_string()),
-            },
-        );
+    let kernel = KERNEL.get_or_init(|| match std::env::var_os(KERNEL_ENV).filter(|v| !v.is_empty()) {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => build_kernel(Profile::Release).map_err(|e| e.to_string()),
+    });
     match kernel {
         Ok(path) => path.clone(),
         Err(why) => panic!("cannot build the kernel for this test: {why}"),
@@ -138,25 +125,16 @@ mod tests {
             cargo_args(Profile::Release).join(" "),
             "build --release -p ringo-kernel --target x86_64-unknown-none"
         );
-        assert_eq!(
-            cargo_args(Profile::Debug).join(" "),
-            "build -p ringo-kernel --target x86_64-unknown-none"
-        );
+        assert_eq!(cargo_args(Profile::Debug).join(" "), "build -p ringo-kernel --target x86_64-unknown-none");
     }
 
     #[test]
     fn output_paths_per_profile() {
         let (built, image) = kernel_paths(Path::new("/r/target"), Profile::Release);
-        assert_eq!(
-            built,
-            Path::new("/r/target/x86_64-unknown-none/release/ringo-kernel")
-        );
+        assert_eq!(built, Path::new("/r/target/x86_64-unknown-none/release/ringo-kernel"));
         assert_eq!(image, Path::new("/r/target/ringo/ringo.elf"));
         let (built, image) = kernel_paths(Path::new("/r/target"), Profile::Debug);
-        assert_eq!(
-            built,
-            Path::new("/r/target/x86_64-unknown-none/debug/ringo-kernel")
-        );
+        assert_eq!(built, Path::new("/r/target/x86_64-unknown-none/debug/ringo-kernel"));
         assert_eq!(image, Path::new("/r/target/ringo/ringo-debug.elf"));
     }
 }

@@ -51,28 +51,13 @@ impl fmt::Display for EmbedError {
                 "the kernel has no {SECTION} section (the linker script must reserve it, zero-filled, in a loaded segment)"
             ),
             EmbedError::SectionNotInFile { sh_type } => {
-                write!(
-                    f,
-                    "{SECTION} has type {sh_type}, not PROGBITS: it has no bytes in the file to fill"
-                )
+                write!(f, "{SECTION} has type {sh_type}, not PROGBITS: it has no bytes in the file to fill")
             }
-            EmbedError::SectionOutsideFile {
-                offset,
-                size,
-                file_len,
-            } => write!(
-                f,
-                "{SECTION} ({size} bytes at file offset {offset:#x}) lies outside the {file_len}-byte file"
-            ),
-            EmbedError::NoSymbols => write!(
-                f,
-                "the kernel ELF has no function symbols (was it stripped?)"
-            ),
-            EmbedError::TableTooLarge {
-                needed,
-                capacity,
-                symbols,
-            } => write!(
+            EmbedError::SectionOutsideFile { offset, size, file_len } => {
+                write!(f, "{SECTION} ({size} bytes at file offset {offset:#x}) lies outside the {file_len}-byte file")
+            }
+            EmbedError::NoSymbols => write!(f, "the kernel ELF has no function symbols (was it stripped?)"),
+            EmbedError::TableTooLarge { needed, capacity, symbols } => write!(
                 f,
                 "the symbol table of {symbols} functions needs {needed} bytes but {SECTION} holds only {capacity}; enlarge {SECTION} in the kernel's linker script"
             ),
@@ -102,17 +87,12 @@ pub struct FunctionSymbol {
 /// Writes `embedded` as `built` with its table filled, unless `embedded` is
 /// already newer than `built`.
 pub fn refresh(built: &Path, embedded: &Path) -> Result<(), Error> {
-    let built_time = modified(built).ok_or_else(|| Error::KernelMissing {
-        path: built.to_path_buf(),
-    })?;
+    let built_time = modified(built).ok_or_else(|| Error::KernelMissing { path: built.to_path_buf() })?;
     if modified(embedded).is_some_and(|copy| copy >= built_time) {
         return Ok(());
     }
     let elf = fs::read(built).map_err(io_err(built))?;
-    let result = embed(&elf).map_err(|source| Error::Embed {
-        path: built.to_path_buf(),
-        source,
-    })?;
+    let result = embed(&elf).map_err(|source| Error::Embed { path: built.to_path_buf(), source })?;
     if let Some(dir) = embedded.parent() {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
@@ -124,10 +104,7 @@ pub fn refresh(built: &Path, embedded: &Path) -> Result<(), Error> {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| Error::Io { path: path.to_path_buf(), source }
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -143,9 +120,7 @@ pub fn embed(elf_bytes: &[u8]) -> Result<Embedded, EmbedError> {
         .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(SECTION))
         .ok_or(EmbedError::NoSection)?;
     if section.sh_type != SHT_PROGBITS {
-        return Err(EmbedError::SectionNotInFile {
-            sh_type: section.sh_type,
-        });
+        return Err(EmbedError::SectionNotInFile { sh_type: section.sh_type });
     }
     let (offset, size) = (section.sh_offset, section.sh_size);
     let range = usize::try_from(offset)
@@ -153,58 +128,34 @@ pub fn embed(elf_bytes: &[u8]) -> Result<Embedded, EmbedError> {
         .zip(usize::try_from(size).ok())
         .and_then(|(start, len)| Some(start..start.checked_add(len)?))
         .filter(|r| r.end <= elf_bytes.len())
-        .ok_or(EmbedError::SectionOutsideFile {
-            offset,
-            size,
-            file_len: elf_bytes.len(),
-        })?;
+        .ok_or(EmbedError::SectionOutsideFile { offset, size, file_len: elf_bytes.len() })?;
 
     let functions = function_symbols(&elf);
     if functions.is_empty() {
         return Err(EmbedError::NoSymbols);
     }
-    let symbols: Vec<Symbol<'_>> = functions
-        .iter()
-        .map(|f| Symbol {
-            addr: f.addr,
-            size: f.size,
-            name: &f.name,
-        })
-        .collect();
+    let symbols: Vec<Symbol<'_>> =
+        functions.iter().map(|f| Symbol { addr: f.addr, size: f.size, name: &f.name }).collect();
     let capacity = range.len();
     let table = ksyms::encode(&symbols, capacity).map_err(|e| match e {
-        EncodeError::TooLarge { needed, capacity } => EmbedError::TableTooLarge {
-            needed,
-            capacity,
-            symbols: symbols.len(),
-        },
+        EncodeError::TooLarge { needed, capacity } => {
+            EmbedError::TableTooLarge { needed, capacity, symbols: symbols.len() }
+        }
         // Unreachable after cut_name; reported as too large all the same.
-        EncodeError::NameTooLong => EmbedError::TableTooLarge {
-            needed: usize::MAX,
-            capacity,
-            symbols: symbols.len(),
-        },
+        EncodeError::NameTooLong => EmbedError::TableTooLarge { needed: usize::MAX, capacity, symbols: symbols.len() },
     })?;
     let mut image = elf_bytes.to_vec();
     let section_bytes = &mut image[range];
     section_bytes.fill(0);
     section_bytes[..table.len()].copy_from_slice(&table);
-    Ok(Embedded {
-        image,
-        symbols: symbols.len(),
-        table_bytes: table.len(),
-        capacity,
-    })
+    Ok(Embedded { image, symbols: symbols.len(), table_bytes: table.len(), capacity })
 }
 
 /// Functions: STT_FUNC symbols, and untyped ones (assembly entry points)
 /// that lie in an executable section; never assembler-local `.L` labels.
 pub fn function_symbols(elf: &Elf<'_>) -> Vec<FunctionSymbol> {
-    let executable = |shndx: usize| {
-        elf.section_headers
-            .get(shndx)
-            .is_some_and(|sh| sh.sh_flags & u64::from(SHF_EXECINSTR) != 0)
-    };
+    let executable =
+        |shndx: usize| elf.section_headers.get(shndx).is_some_and(|sh| sh.sh_flags & u64::from(SHF_EXECINSTR) != 0);
     elf.syms
         .iter()
         .filter(|sym| sym.st_shndx != 0)
@@ -247,13 +198,7 @@ mod tests {
     const PAGE_FAULT: &str = "_ZN12ringo_kernel5ktest10page_fault17h0123456789abcdefE";
 
     fn sym(name: &'static str, kind: u8, shndx: u16, value: u64, size: u64) -> TestSym {
-        TestSym {
-            name,
-            kind,
-            shndx,
-            value,
-            size,
-        }
+        TestSym { name, kind, shndx, value, size }
     }
 
     fn kernel_like(ksyms: Option<KsymsSection>) -> Vec<u8> {
@@ -270,11 +215,7 @@ mod tests {
     }
 
     fn ksyms(size: usize) -> Option<KsymsSection> {
-        Some(KsymsSection {
-            name: SECTION,
-            sh_type: test_elf::SHT_PROGBITS,
-            size,
-        })
+        Some(KsymsSection { name: SECTION, sh_type: test_elf::SHT_PROGBITS, size })
     }
 
     #[test]
@@ -298,10 +239,7 @@ mod tests {
             .expect("section kept");
         let range = sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize;
         let table = Table::new(&embedded.image[range.clone()]).expect("a table");
-        assert_eq!(
-            table.lookup(0x1010),
-            Some(("ringo_kernel::ktest::page_fault", 0x10))
-        );
+        assert_eq!(table.lookup(0x1010), Some(("ringo_kernel::ktest::page_fault", 0x10)));
         assert_eq!(table.lookup(0x1044), Some(("entry_stub", 4)));
         assert_eq!(&embedded.image[..range.start], &image[..range.start]);
         assert_eq!(&embedded.image[range.end..], &image[range.end..]);
@@ -310,18 +248,9 @@ mod tests {
     #[test]
     fn a_small_section_is_a_clear_error() {
         match embed(&kernel_like(ksyms(32))) {
-            Err(
-                e @ EmbedError::TableTooLarge {
-                    capacity: 32,
-                    symbols: 2,
-                    ..
-                },
-            ) => {
+            Err(e @ EmbedError::TableTooLarge { capacity: 32, symbols: 2, .. }) => {
                 let text = e.to_string();
-                assert!(
-                    text.contains("holds only 32") && text.contains(".ksyms"),
-                    "{text}"
-                );
+                assert!(text.contains("holds only 32") && text.contains(".ksyms"), "{text}");
             }
             other => panic!("expected TableTooLarge, got {other:?}"),
         }
@@ -330,32 +259,15 @@ mod tests {
     #[test]
     fn a_missing_or_nobits_section_is_a_clear_error() {
         assert_eq!(embed(&kernel_like(None)).err(), Some(EmbedError::NoSection));
-        let renamed = KsymsSection {
-            name: ".ksymz",
-            sh_type: test_elf::SHT_PROGBITS,
-            size: 64,
-        };
-        assert_eq!(
-            embed(&kernel_like(Some(renamed))).err(),
-            Some(EmbedError::NoSection)
-        );
-        let nobits = KsymsSection {
-            name: SECTION,
-            sh_type: test_elf::SHT_NOBITS,
-            size: 64,
-        };
-        assert_eq!(
-            embed(&kernel_like(Some(nobits))).err(),
-            Some(EmbedError::SectionNotInFile { sh_type: 8 })
-        );
+        let renamed = KsymsSection { name: ".ksymz", sh_type: test_elf::SHT_PROGBITS, size: 64 };
+        assert_eq!(embed(&kernel_like(Some(renamed))).err(), Some(EmbedError::NoSection));
+        let nobits = KsymsSection { name: SECTION, sh_type: test_elf::SHT_NOBITS, size: 64 };
+        assert_eq!(embed(&kernel_like(Some(nobits))).err(), Some(EmbedError::SectionNotInFile { sh_type: 8 }));
     }
 
     #[test]
     fn no_functions_is_an_error() {
-        let image = test_elf::build(
-            &[sym("x", test_elf::STT_OBJECT, DATA, 0x2000, 8)],
-            ksyms(64),
-        );
+        let image = test_elf::build(&[sym("x", test_elf::STT_OBJECT, DATA, 0x2000, 8)], ksyms(64));
         assert_eq!(embed(&image).err(), Some(EmbedError::NoSymbols));
     }
 
@@ -375,17 +287,10 @@ mod tests {
         assert_eq!(fs::read(&copy).expect("copy"), b"marker");
         // A newer build is embedded again.
         let later = SystemTime::now() + std::time::Duration::from_secs(10);
-        fs::File::options()
-            .write(true)
-            .open(&built)
-            .and_then(|f| f.set_modified(later))
-            .expect("touch kernel");
+        fs::File::options().write(true).open(&built).and_then(|f| f.set_modified(later)).expect("touch kernel");
         refresh(&built, &copy).expect("third refresh");
         assert_eq!(fs::read(&copy).expect("copy"), first);
-        assert!(matches!(
-            refresh(&dir.join("nope"), &copy),
-            Err(Error::KernelMissing { .. })
-        ));
+        assert!(matches!(refresh(&dir.join("nope"), &copy), Err(Error::KernelMissing { .. })));
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -399,18 +304,12 @@ mod tests {
 
     #[test]
     fn garbage_is_not_elf() {
-        assert!(matches!(
-            embed(b"definitely not an ELF file"),
-            Err(EmbedError::NotElf(_))
-        ));
+        assert!(matches!(embed(b"definitely not an ELF file"), Err(EmbedError::NotElf(_))));
     }
 
     #[test]
     fn demangling_drops_the_hash() {
-        let name = format!(
-            "{:#}",
-            rustc_demangle::demangle("_ZN12ringo_kernel5ktest10page_fault17h0123456789abcdefE")
-        );
+        let name = format!("{:#}", rustc_demangle::demangle("_ZN12ringo_kernel5ktest10page_fault17h0123456789abcdefE"));
         assert_eq!(name, "ringo_kernel::ktest::page_fault");
     }
 }

@@ -10,6 +10,7 @@
 //!   reading the lines it prints by contract.
 
 pub mod accel;
+pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod guest_test;

@@ -23,11 +23,7 @@ impl MemSize {
 
     /// `None` for 0 MiB, which no guest boots in.
     pub const fn from_mib(mib: u64) -> Option<MemSize> {
-        if mib == 0 {
-            None
-        } else {
-            Some(MemSize { mib })
-        }
+        if mib == 0 { None } else { Some(MemSize { mib }) }
     }
 
     pub const fn mib(self) -> u64 {
@@ -60,9 +56,7 @@ impl FromStr for MemSize {
         if text.is_empty() {
             return Err(MemSizeError::Empty);
         }
-        let digits_end = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
+        let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
         let (digits, unit) = text.split_at(digits_end);
         if digits.is_empty() {
             return Err(MemSizeError::NotANumber(text.to_string()));
@@ -73,12 +67,8 @@ impl FromStr for MemSize {
             "t" | "tb" | "tib" => 1024 * 1024,
             _ => return Err(MemSizeError::UnknownUnit(unit.to_string())),
         };
-        let count: u64 = digits
-            .parse()
-            .map_err(|_| MemSizeError::TooLarge(text.to_string()))?;
-        let mib = count
-            .checked_mul(scale)
-            .ok_or_else(|| MemSizeError::TooLarge(text.to_string()))?;
+        let count: u64 = digits.parse().map_err(|_| MemSizeError::TooLarge(text.to_string()))?;
+        let mib = count.checked_mul(scale).ok_or_else(|| MemSizeError::TooLarge(text.to_string()))?;
         MemSize::from_mib(mib).ok_or(MemSizeError::Zero)
     }
 }
@@ -127,22 +117,13 @@ mod tests {
         assert_eq!(mib("12K"), Err(MemSizeError::UnknownUnit("K".into())));
         assert_eq!(mib("0"), Err(MemSizeError::Zero));
         assert_eq!(mib("0G"), Err(MemSizeError::Zero));
-        assert!(matches!(
-            mib("99999999999999999999M"),
-            Err(MemSizeError::TooLarge(_))
-        ));
-        assert!(matches!(
-            mib("18014398509481984T"),
-            Err(MemSizeError::TooLarge(_))
-        ));
+        assert!(matches!(mib("99999999999999999999M"), Err(MemSizeError::TooLarge(_))));
+        assert!(matches!(mib("18014398509481984T"), Err(MemSizeError::TooLarge(_))));
     }
 
     #[test]
     fn qemu_gets_mebibytes() {
         assert_eq!(MemSize::default().qemu_arg(), "256M");
-        assert_eq!(
-            mib("1G").map(|m| MemSize::from_mib(m).map(MemSize::qemu_arg)),
-            Ok(Some("1024M".into()))
-        );
+        assert_eq!(mib("1G").map(|m| MemSize::from_mib(m).map(MemSize::qemu_arg)), Ok(Some("1024M".into())));
     }
 }

@@ -79,9 +79,7 @@ impl fmt::Display for GuestStatus {
                 EXIT_LINE_PREFIX
             ),
             GuestStatus::NoStatus => write!(f, "guest reset or halted without an exit status"),
-            GuestStatus::QemuFailed {
-                code: Some(code), ..
-            } => write!(f, "QEMU failed with exit code {code}"),
+            GuestStatus::QemuFailed { code: Some(code), .. } => write!(f, "QEMU failed with exit code {code}"),
             GuestStatus::QemuFailed { code: None, .. } => write!(f, "QEMU was killed by a signal"),
             GuestStatus::TimedOut => write!(f, "timed out; QEMU killed"),
         }
@@ -102,9 +100,7 @@ pub enum QemuEnd {
 pub fn last_exit_status(serial: &str) -> Option<u8> {
     serial.lines().rev().find_map(|line| {
         let rest = line.trim_start().strip_prefix(EXIT_LINE_PREFIX)?;
-        let digits_end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         let after = &rest[digits_end..];
         if !(after.trim().is_empty() || after.starts_with(" (")) {
             return None;
@@ -122,18 +118,13 @@ pub fn decode(serial: &str, end: QemuEnd, qemu_stderr: &str) -> GuestStatus {
     if let Some(n) = last_exit_status(serial) {
         return GuestStatus::Exited(n);
     }
-    let failed = || GuestStatus::QemuFailed {
-        code,
-        stderr: qemu_stderr.to_string(),
-    };
+    let failed = || GuestStatus::QemuFailed { code, stderr: qemu_stderr.to_string() };
     match code {
         Some(0) => GuestStatus::NoStatus,
         // QEMU exits 1 for its own errors (bad option, missing kernel) too;
         // a guest that wrote 0 without printing a thing is not Ringo.
         Some(1) if serial.trim().is_empty() => failed(),
-        Some(c) if (1..=255).contains(&c) && c & 1 == 1 => {
-            GuestStatus::ExitedLow7Bits((c >> 1) as u8)
-        }
+        Some(c) if (1..=255).contains(&c) && c & 1 == 1 => GuestStatus::ExitedLow7Bits((c >> 1) as u8),
         _ => failed(),
     }
 }
@@ -168,14 +159,10 @@ mod tests {
 
     #[test]
     fn the_status_line_is_exact_and_the_last_one_wins() {
-        let serial =
-            format!("{BANNER}ringo: exit status 3\nmore\nringo: exit status 200 (kernel fault)\n");
+        let serial = format!("{BANNER}ringo: exit status 3\nmore\nringo: exit status 200 (kernel fault)\n");
         // 200 << 1 | 1 = 401, & 0xff = 145: the line, not the code, is right.
         assert_eq!(decode(&serial, exited(145), ""), GuestStatus::Exited(200));
-        assert_eq!(
-            decode("ringo: exit status 0\r\n", exited(1), ""),
-            GuestStatus::Exited(0)
-        );
+        assert_eq!(decode("ringo: exit status 0\r\n", exited(1), ""), GuestStatus::Exited(0));
         let fault = format!("{BANNER}ringo: exit status 70 (kernel fault)\n");
         assert_eq!(decode(&fault, exited(141), ""), GuestStatus::Exited(70));
     }
@@ -185,28 +172,16 @@ mod tests {
         assert_eq!(last_exit_status("ringo: exit status 256\n"), None);
         assert_eq!(last_exit_status("ringo: exit status \n"), None);
         assert_eq!(last_exit_status("ringo: exit status 12abc\n"), None);
-        assert_eq!(
-            last_exit_status("ringo: exit status 7\nringo: exit status 999\n"),
-            Some(7)
-        );
+        assert_eq!(last_exit_status("ringo: exit status 7\nringo: exit status 999\n"), Some(7));
         assert_eq!(last_exit_status("  ringo: exit status 9  \n"), Some(9));
         assert_eq!(last_exit_status("app says ringo: exit status 9\n"), None);
     }
 
     #[test]
     fn without_the_line_an_odd_code_gives_seven_bits() {
-        assert_eq!(
-            decode(BANNER, exited(141), ""),
-            GuestStatus::ExitedLow7Bits(70)
-        );
-        assert_eq!(
-            decode(BANNER, exited(1), ""),
-            GuestStatus::ExitedLow7Bits(0)
-        );
-        assert_eq!(
-            decode(BANNER, exited(255), ""),
-            GuestStatus::ExitedLow7Bits(127)
-        );
+        assert_eq!(decode(BANNER, exited(141), ""), GuestStatus::ExitedLow7Bits(70));
+        assert_eq!(decode(BANNER, exited(1), ""), GuestStatus::ExitedLow7Bits(0));
+        assert_eq!(decode(BANNER, exited(255), ""), GuestStatus::ExitedLow7Bits(127));
     }
 
     #[test]
@@ -218,40 +193,19 @@ mod tests {
     #[test]
     fn other_endings_are_qemu_failures() {
         let err = "qemu-system-x86_64: -kernel nope: No such file\n";
-        assert_eq!(
-            decode("", exited(1), err),
-            GuestStatus::QemuFailed {
-                code: Some(1),
-                stderr: err.into()
-            }
-        );
-        assert_eq!(
-            decode(BANNER, exited(2), ""),
-            GuestStatus::QemuFailed {
-                code: Some(2),
-                stderr: String::new()
-            }
-        );
+        assert_eq!(decode("", exited(1), err), GuestStatus::QemuFailed { code: Some(1), stderr: err.into() });
+        assert_eq!(decode(BANNER, exited(2), ""), GuestStatus::QemuFailed { code: Some(2), stderr: String::new() });
         assert_eq!(
             decode(BANNER, QemuEnd::Exited(None), ""),
-            GuestStatus::QemuFailed {
-                code: None,
-                stderr: String::new()
-            }
+            GuestStatus::QemuFailed { code: None, stderr: String::new() }
         );
-        assert!(matches!(
-            decode(BANNER, exited(257), ""),
-            GuestStatus::QemuFailed { .. }
-        ));
+        assert!(matches!(decode(BANNER, exited(257), ""), GuestStatus::QemuFailed { .. }));
     }
 
     #[test]
     fn a_timeout_beats_everything() {
         let serial = format!("{BANNER}ringo: exit status 0\n");
-        assert_eq!(
-            decode(&serial, QemuEnd::TimedOut, ""),
-            GuestStatus::TimedOut
-        );
+        assert_eq!(decode(&serial, QemuEnd::TimedOut, ""), GuestStatus::TimedOut);
     }
 
     #[test]
@@ -261,13 +215,6 @@ mod tests {
         assert_eq!(GuestStatus::ExitedLow7Bits(70).exit_code(), 70);
         assert_eq!(GuestStatus::NoStatus.exit_code(), 123);
         assert_eq!(GuestStatus::TimedOut.exit_code(), 124);
-        assert_eq!(
-            GuestStatus::QemuFailed {
-                code: Some(1),
-                stderr: String::new()
-            }
-            .exit_code(),
-            125
-        );
+        assert_eq!(GuestStatus::QemuFailed { code: Some(1), stderr: String::new() }.exit_code(), 125);
     }
 }

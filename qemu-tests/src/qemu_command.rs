@@ -17,11 +17,7 @@ pub const DEBUG_EXIT_DEVICE: &str = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 /// the MSR is left out, so the kernel boots far enough to report that ring 3
 /// is not virtualized faithfully and the launcher can rerun under TCG.
 pub fn kvm_cpu_model() -> &'static str {
-    if crate::accel::KvmProbe::of_this_host().kvm_pvm_loaded {
-        "host,-arch-capabilities"
-    } else {
-        "host"
-    }
+    if crate::accel::KvmProbe::of_this_host().kvm_pvm_loaded { "host,-arch-capabilities" } else { "host" }
 }
 
 pub fn qemu_args(cfg: &RunConfig, accel: Accel) -> Vec<OsString> {
@@ -48,14 +44,7 @@ pub fn qemu_args(cfg: &RunConfig, accel: Accel) -> Vec<OsString> {
     args.push("-append".into());
     args.push(cfg.cmdline.clone().into());
     let mut push = |items: &[&str]| args.extend(items.iter().map(OsString::from));
-    push(&[
-        "-nodefaults",
-        "-no-reboot",
-        "-display",
-        "none",
-        "-device",
-        DEBUG_EXIT_DEVICE,
-    ]);
+    push(&["-nodefaults", "-no-reboot", "-display", "none", "-device", DEBUG_EXIT_DEVICE]);
     if cfg.interactive {
         // signal=off: Ctrl-C goes to the guest; Ctrl-A x (the mux) quits.
         push(&[
@@ -79,10 +68,7 @@ mod tests {
     use crate::memory::MemSize;
 
     fn line(args: &[OsString]) -> String {
-        args.iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        args.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
     }
 
     fn base() -> RunConfig {
@@ -97,14 +83,8 @@ mod tests {
             "-M microvm -accel tcg -cpu max -m 256M -smp 1 -kernel /k/ringo.elf -append quiet ringo.ktest=smp \
              -nodefaults -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio"
         );
-        let append = args
-            .iter()
-            .position(|a| a == "-append")
-            .map(|i| &args[i + 1]);
-        assert_eq!(
-            append.map(|a| a.to_string_lossy().into_owned()),
-            Some("quiet ringo.ktest=smp".into())
-        );
+        let append = args.iter().position(|a| a == "-append").map(|i| &args[i + 1]);
+        assert_eq!(append.map(|a| a.to_string_lossy().into_owned()), Some("quiet ringo.ktest=smp".into()));
     }
 
     #[test]
@@ -127,17 +107,16 @@ mod tests {
     #[test]
     fn interactive_muxes_the_monitor_onto_stdio() {
         let text = line(&qemu_args(&base().interactive(true), Accel::Tcg));
-        assert!(text.contains("-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline"));
+        assert!(
+            text.contains("-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline")
+        );
         assert!(!text.contains("-serial stdio"));
     }
 
     #[test]
     fn empty_cmdline_is_still_passed() {
         let args = qemu_args(&base(), Accel::Tcg);
-        let i = args
-            .iter()
-            .position(|a| a == "-append")
-            .expect("-append present");
+        let i = args.iter().position(|a| a == "-append").expect("-append present");
         assert_eq!(args[i + 1], "");
     }
 }

@@ -45,22 +45,13 @@ pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
     let mut command = Command::new(&cfg.qemu);
     command
         .args(qemu_args(cfg, accel))
-        .stdin(if cfg.interactive {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if cfg.interactive { Stdio::inherit() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => Error::QemuNotFound {
-            program: cfg.qemu.clone(),
-        },
-        _ => Error::QemuSpawn {
-            program: cfg.qemu.clone(),
-            source,
-        },
+        io::ErrorKind::NotFound => Error::QemuNotFound { program: cfg.qemu.clone() },
+        _ => Error::QemuSpawn { program: cfg.qemu.clone(), source },
     })?;
 
     // In interactive mode QEMU puts the terminal in raw mode, where a bare
@@ -82,22 +73,13 @@ pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
         let _ = child.wait();
     }
     let collect = |pump: Option<thread::JoinHandle<Vec<u8>>>| {
-        pump.and_then(|handle| handle.join().ok())
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        pump.and_then(|handle| handle.join().ok()).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     };
-    let serial = collect(stdout_pump)
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
+    let serial = collect(stdout_pump).unwrap_or_default().replace("\r\n", "\n");
     let qemu_stderr = collect(stderr_pump).unwrap_or_default();
     let end = end?;
     let status = outcome::decode(&serial, end, &qemu_stderr);
-    Ok(Outcome {
-        serial,
-        qemu_stderr,
-        status,
-        wall: started.elapsed(),
-        accel,
-    })
+    Ok(Outcome { serial, qemu_stderr, status, wall: started.elapsed(), accel })
 }
 
 fn wait(child: &mut Child, timeout: Option<Duration>, interactive: bool) -> Result<QemuEnd, Error> {
@@ -164,12 +146,8 @@ fn pump(mut pipe: impl Read, mut echo: Option<Echo>) -> Vec<u8> {
         kept.extend_from_slice(chunk);
         let written = match &echo {
             None => Ok(()),
-            Some(Echo::Stdout { add_cr: false }) => {
-                write_all_flush(&mut io::stdout().lock(), chunk)
-            }
-            Some(Echo::Stdout { add_cr: true }) => {
-                write_all_flush(&mut io::stdout().lock(), &with_cr(chunk, previous))
-            }
+            Some(Echo::Stdout { add_cr: false }) => write_all_flush(&mut io::stdout().lock(), chunk),
+            Some(Echo::Stdout { add_cr: true }) => write_all_flush(&mut io::stdout().lock(), &with_cr(chunk, previous)),
             Some(Echo::Stderr) => write_all_flush(&mut io::stderr().lock(), chunk),
         };
         // A closed reader (`ringo run | head`) must not stop the capture.
@@ -258,8 +236,7 @@ exit 2
             let dir = std::env::temp_dir();
             let partial = dir.join(format!("ringo-fake-qemu.{}", std::process::id()));
             std::fs::write(&partial, FAKE_QEMU).expect("write fake qemu");
-            std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod fake qemu");
+            std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755)).expect("chmod fake qemu");
             let path = dir.join("ringo-fake-qemu");
             std::fs::rename(&partial, &path).expect("rename fake qemu");
             path
@@ -267,10 +244,7 @@ exit 2
     }
 
     fn fake(kernel: &str) -> RunConfig {
-        RunConfig::new(kernel)
-            .qemu(fake_qemu())
-            .accel(crate::AccelChoice::Tcg)
-            .announce(false)
+        RunConfig::new(kernel).qemu(fake_qemu()).accel(crate::AccelChoice::Tcg).announce(false)
     }
 
     #[test]
@@ -287,36 +261,22 @@ exit 2
         let outcome = run(&cfg).expect("fake qemu runs");
         assert_eq!(outcome.status, GuestStatus::TimedOut);
         assert_eq!(outcome.serial, "started\n");
-        assert!(
-            outcome.wall < Duration::from_secs(10),
-            "took {:?}",
-            outcome.wall
-        );
+        assert!(outcome.wall < Duration::from_secs(10), "took {:?}", outcome.wall);
     }
 
     #[test]
     fn qemu_errors_keep_its_stderr() {
         let outcome = run(&fake("qemu-error")).expect("fake qemu runs");
         let stderr = "qemu-system-x86_64: -kernel: bad\n".to_string();
-        assert_eq!(
-            outcome.status,
-            GuestStatus::QemuFailed {
-                code: Some(1),
-                stderr: stderr.clone()
-            }
-        );
+        assert_eq!(outcome.status, GuestStatus::QemuFailed { code: Some(1), stderr: stderr.clone() });
         assert_eq!(outcome.qemu_stderr, stderr);
     }
 
     #[test]
     fn an_unfaithful_kvm_is_replaced_by_tcg() {
-        let outcome =
-            run(&fake("unfaithful").accel(crate::AccelChoice::Kvm)).expect("fake qemu runs");
+        let outcome = run(&fake("unfaithful").accel(crate::AccelChoice::Kvm)).expect("fake qemu runs");
         assert_eq!(outcome.accel, Accel::Tcg);
-        assert_eq!(
-            outcome.serial,
-            "ringo: ready under tcg\nringo: exit status 0\n"
-        );
+        assert_eq!(outcome.serial, "ringo: ready under tcg\nringo: exit status 0\n");
         assert_eq!(outcome.status, GuestStatus::Exited(0));
     }
 
@@ -333,13 +293,9 @@ exit 2
 
     #[test]
     fn only_an_unfaithful_kvm_run_is_repeated() {
-        let complaint =
-            "ringo: KVM does not virtualize ring transitions faithfully (syscall at CPL 3)\n";
+        let complaint = "ringo: KVM does not virtualize ring transitions faithfully (syscall at CPL 3)\n";
         assert!(needs_tcg_rerun(&outcome(complaint, Accel::Kvm)));
         assert!(!needs_tcg_rerun(&outcome(complaint, Accel::Tcg)));
-        assert!(!needs_tcg_rerun(&outcome(
-            "ringo: exit status 0\n",
-            Accel::Kvm
-        )));
+        assert!(!needs_tcg_rerun(&outcome("ringo: exit status 0\n", Accel::Kvm)));
     }
 }

@@ -90,9 +90,7 @@ impl RunConfig {
     /// Defaults: microvm, 1 CPU, 256M, auto accelerator, 60 s timeout,
     /// not interactive, no echo, announcing the accelerator.
     pub fn new(kernel: impl Into<PathBuf>) -> RunConfig {
-        let qemu = std::env::var_os(QEMU_ENV)
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| DEFAULT_QEMU.into());
+        let qemu = std::env::var_os(QEMU_ENV).filter(|v| !v.is_empty()).unwrap_or_else(|| DEFAULT_QEMU.into());
         RunConfig {
             qemu: qemu.into(),
             kernel: kernel.into(),

@@ -42,12 +42,7 @@ pub fn parse_banner(line: &str) -> Option<Banner> {
     c.literal(", boot ")?;
     let boot_ms = c.decimal()?;
     c.literal(" ms")?;
-    Some(Banner {
-        cpus: u32::try_from(cpus).ok()?,
-        memory_mib,
-        accel,
-        boot_ms,
-    })
+    Some(Banner { cpus: u32::try_from(cpus).ok()?, memory_mib, accel, boot_ms })
 }
 
 pub fn parse_cpu_online(line: &str) -> Option<CpuOnline> {
@@ -58,11 +53,7 @@ pub fn parse_cpu_online(line: &str) -> Option<CpuOnline> {
     c.literal(") online, ")?;
     let ticks = c.uint()?;
     c.literal(" ticks")?;
-    Some(CpuOnline {
-        index: u32::try_from(index).ok()?,
-        apic: u32::try_from(apic).ok()?,
-        ticks,
-    })
+    Some(CpuOnline { index: u32::try_from(index).ok()?, apic: u32::try_from(apic).ok()?, ticks })
 }
 
 pub fn parse_frame(line: &str) -> Option<Frame> {
@@ -79,20 +70,13 @@ pub fn parse_frame(line: &str) -> Option<Frame> {
         },
         None => (rest, None),
     };
-    Some(Frame {
-        index,
-        addr,
-        symbol: symbol.to_string(),
-        offset,
-    })
+    Some(Frame { index, addr, symbol: symbol.to_string(), offset })
 }
 
 /// The frames of the first backtrace in `serial`: the frame lines that
 /// follow its `backtrace:` line.
 pub fn first_backtrace(serial: &str) -> Vec<Frame> {
-    let mut lines = serial
-        .lines()
-        .skip_while(|l| !l.trim_end().ends_with(BACKTRACE_HEADER));
+    let mut lines = serial.lines().skip_while(|l| !l.trim_end().ends_with(BACKTRACE_HEADER));
     lines.next();
     lines.map_while(parse_frame).collect()
 }
@@ -102,8 +86,7 @@ struct Cursor<'a>(&'a str);
 
 impl<'a> Cursor<'a> {
     fn after(line: &'a str, prefix: &str) -> Option<Cursor<'a>> {
-        line.find(prefix)
-            .map(|at| Cursor(&line[at + prefix.len()..]))
+        line.find(prefix).map(|at| Cursor(&line[at + prefix.len()..]))
     }
 
     fn literal(&mut self, text: &str) -> Option<()> {
@@ -127,9 +110,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn decimal(&mut self) -> Option<f64> {
-        self.take_while(|c| c.is_ascii_digit() || c == '.')?
-            .parse()
-            .ok()
+        self.take_while(|c| c.is_ascii_digit() || c == '.')?.parse().ok()
     }
 
     fn word(&mut self) -> Option<&'a str> {
@@ -144,38 +125,17 @@ mod tests {
     #[test]
     fn banner() {
         let line = "ringo: ready: 4 CPUs, 254 MiB memory, accel tcg, boot 12.345 ms";
-        assert_eq!(
-            parse_banner(line),
-            Some(Banner {
-                cpus: 4,
-                memory_mib: 254,
-                accel: "tcg".into(),
-                boot_ms: 12.345
-            })
-        );
-        assert_eq!(
-            parse_banner(&format!("[0.01] {line}")).map(|b| b.cpus),
-            Some(4)
-        );
-        assert_eq!(
-            parse_banner("ringo: ready: 4 CPUs, lots MiB memory, accel tcg, boot 1.0 ms"),
-            None
-        );
-        assert_eq!(
-            parse_banner("ringo: ready: 1 CPUs, 10 MiB memory, accel kvm, boot 1.000"),
-            None
-        );
+        assert_eq!(parse_banner(line), Some(Banner { cpus: 4, memory_mib: 254, accel: "tcg".into(), boot_ms: 12.345 }));
+        assert_eq!(parse_banner(&format!("[0.01] {line}")).map(|b| b.cpus), Some(4));
+        assert_eq!(parse_banner("ringo: ready: 4 CPUs, lots MiB memory, accel tcg, boot 1.0 ms"), None);
+        assert_eq!(parse_banner("ringo: ready: 1 CPUs, 10 MiB memory, accel kvm, boot 1.000"), None);
     }
 
     #[test]
     fn cpu_online() {
         assert_eq!(
             parse_cpu_online("smp: cpu 3 (apic 6) online, 17 ticks"),
-            Some(CpuOnline {
-                index: 3,
-                apic: 6,
-                ticks: 17
-            })
+            Some(CpuOnline { index: 3, apic: 6, ticks: 17 })
         );
         assert_eq!(parse_cpu_online("smp: cpu 3 (apic 6) offline"), None);
     }
@@ -199,19 +159,8 @@ mod tests {
                 offset: Some(0x2a)
             }
         );
-        assert_eq!(
-            frames[1].symbol,
-            "<ringo_kernel::X as core::ops::Fn<()>>::call"
-        );
-        assert_eq!(
-            frames[2],
-            Frame {
-                index: 2,
-                addr: 0x1234,
-                symbol: "?".into(),
-                offset: None
-            }
-        );
+        assert_eq!(frames[1].symbol, "<ringo_kernel::X as core::ops::Fn<()>>::call");
+        assert_eq!(frames[2], Frame { index: 2, addr: 0x1234, symbol: "?".into(), offset: None });
         assert!(first_backtrace("no trace here\n").is_empty());
     }
 }

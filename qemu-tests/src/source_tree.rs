@@ -14,32 +14,22 @@ pub const ROOT_ENV: &str = "RINGO_ROOT";
 
 /// The repository root, found as the module docs say.
 pub fn find_root() -> Result<PathBuf, Error> {
-    let from_env = std::env::var_os(ROOT_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
+    let from_env = std::env::var_os(ROOT_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
     let compiled_from = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
     let cwd = std::env::current_dir().ok();
     locate(from_env.as_deref(), compiled_from, cwd.as_deref())
 }
 
-fn locate(
-    from_env: Option<&Path>,
-    compiled_from: Option<&Path>,
-    cwd: Option<&Path>,
-) -> Result<PathBuf, Error> {
+fn locate(from_env: Option<&Path>, compiled_from: Option<&Path>, cwd: Option<&Path>) -> Result<PathBuf, Error> {
     if let Some(dir) = from_env {
         return if is_kernel_workspace(dir) {
             Ok(dir.to_path_buf())
         } else {
-            Err(Error::NotASourceTree {
-                path: dir.to_path_buf(),
-            })
+            Err(Error::NotASourceTree { path: dir.to_path_buf() })
         };
     }
     let mut tried = Vec::new();
-    let candidates = compiled_from
-        .into_iter()
-        .chain(cwd.into_iter().flat_map(Path::ancestors));
+    let candidates = compiled_from.into_iter().chain(cwd.into_iter().flat_map(Path::ancestors));
     for dir in candidates {
         if is_kernel_workspace(dir) {
             return Ok(dir.to_path_buf());
@@ -69,8 +59,7 @@ mod tests {
 
     impl TempDir {
         fn new(tag: &str) -> TempDir {
-            let dir = std::env::temp_dir()
-                .join(format!("ringo-source-tree-{tag}-{}", std::process::id()));
+            let dir = std::env::temp_dir().join(format!("ringo-source-tree-{tag}-{}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(&dir).expect("create temp dir");
             TempDir(dir)
@@ -93,8 +82,7 @@ mod tests {
     #[test]
     fn recognises_the_kernel_manifest_only() {
         let kernel = TempDir::new("kernel").with_manifest(KERNEL_MANIFEST);
-        let other =
-            TempDir::new("other").with_manifest("[package]\nname = \"ringo-kernel-tools\"\n");
+        let other = TempDir::new("other").with_manifest("[package]\nname = \"ringo-kernel-tools\"\n");
         let empty = TempDir::new("empty");
         assert!(is_kernel_workspace(&kernel.0));
         assert!(!is_kernel_workspace(&other.0));
@@ -105,14 +93,8 @@ mod tests {
     fn env_root_wins_and_must_be_right() {
         let kernel = TempDir::new("env-ok").with_manifest(KERNEL_MANIFEST);
         let wrong = TempDir::new("env-wrong");
-        assert_eq!(
-            locate(Some(&kernel.0), None, None).ok(),
-            Some(kernel.0.clone())
-        );
-        assert!(matches!(
-            locate(Some(&wrong.0), Some(&kernel.0), None),
-            Err(Error::NotASourceTree { .. })
-        ));
+        assert_eq!(locate(Some(&kernel.0), None, None).ok(), Some(kernel.0.clone()));
+        assert!(matches!(locate(Some(&wrong.0), Some(&kernel.0), None), Err(Error::NotASourceTree { .. })));
     }
 
     #[test]
@@ -121,10 +103,7 @@ mod tests {
         let sub = kernel.0.join("deep/er");
         fs::create_dir_all(&sub).expect("create subdir");
         let gone = kernel.0.join("no-such-dir");
-        assert_eq!(
-            locate(None, Some(&gone), Some(&sub)).ok(),
-            Some(kernel.0.clone())
-        );
+        assert_eq!(locate(None, Some(&gone), Some(&sub)).ok(), Some(kernel.0.clone()));
     }
 
     #[test]

@@ -63,39 +63,15 @@ pub fn build(syms: &[TestSym], ksyms: Option<KsymsSection>) -> Vec<u8> {
         symtab.extend_from_slice(&s.value.to_le_bytes());
         symtab.extend_from_slice(&s.size.to_le_bytes());
     }
-    let plain = |name, sh_type, flags, addr, data| Section {
-        name,
-        sh_type,
-        flags,
-        addr,
-        data,
-        link: 0,
-        info: 0,
-        entsize: 0,
-    };
+    let plain =
+        |name, sh_type, flags, addr, data| Section { name, sh_type, flags, addr, data, link: 0, info: 0, entsize: 0 };
     let mut sections = vec![
         plain("", 0, 0, 0, Vec::new()),
-        plain(
-            ".text",
-            SHT_PROGBITS,
-            SHF_ALLOC | SHF_EXECINSTR,
-            0x1000,
-            vec![0xcc; 0x100],
-        ),
-        plain(
-            ".data",
-            SHT_PROGBITS,
-            SHF_ALLOC | SHF_WRITE,
-            0x2000,
-            vec![0; 0x40],
-        ),
+        plain(".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 0x1000, vec![0xcc; 0x100]),
+        plain(".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 0x2000, vec![0; 0x40]),
     ];
     if let Some(k) = ksyms {
-        let data = if k.sh_type == SHT_NOBITS {
-            Vec::new()
-        } else {
-            vec![0; k.size]
-        };
+        let data = if k.sh_type == SHT_NOBITS { Vec::new() } else { vec![0; k.size] };
         sections.push(plain(k.name, k.sh_type, SHF_ALLOC, 0x3000, data));
     }
     let strtab_index = sections.len() as u32 + 1;
@@ -125,11 +101,7 @@ pub fn build(syms: &[TestSym], ksyms: Option<KsymsSection>) -> Vec<u8> {
     let shoff = image.len() as u64;
     for ((s, offset), name) in sections.iter().zip(&offsets).zip(&names) {
         // NOBITS keeps its size without file bytes.
-        let size = if s.sh_type == SHT_NOBITS {
-            0x100
-        } else {
-            s.data.len() as u64
-        };
+        let size = if s.sh_type == SHT_NOBITS { 0x100 } else { s.data.len() as u64 };
         image.extend_from_slice(&name.to_le_bytes());
         image.extend_from_slice(&s.sh_type.to_le_bytes());
         image.extend_from_slice(&s.flags.to_le_bytes());

@@ -27,7 +27,8 @@ fn unfaithful_kvm_is_reported_and_the_launcher_reruns_under_tcg() {
         under_kvm.status,
         under_kvm.serial
     );
-    let lines: Vec<_> = under_kvm.serial.lines().filter(|l| l.contains("does not virtualize ring transitions")).collect();
+    let lines: Vec<_> =
+        under_kvm.serial.lines().filter(|l| l.contains("does not virtualize ring transitions")).collect();
     assert_eq!(lines.len(), 1, "expected one diagnosis line:\n{}", under_kvm.serial);
     assert!(lines[0].contains("run under TCG"), "the line does not say what to do: {}", lines[0]);
 

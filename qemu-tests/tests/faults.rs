@@ -19,10 +19,7 @@ fn panic_is_reported_with_a_backtrace() {
     let run = ktest("panic").run();
     run.expect_status(70);
     let report = run.line_containing("KERNEL PANIC");
-    run.check(
-        report.contains("deliberate panic"),
-        format!("the panic line lacks its message: `{report}`"),
-    );
+    run.check(report.contains("deliberate panic"), format!("the panic line lacks its message: `{report}`"));
     run.expect_frame("ktest::panic");
     run.expect_order("KERNEL PANIC", "backtrace:");
     run.expect_order("backtrace:", "ringo: exit status 70 (kernel panic)");

@@ -66,11 +66,18 @@ fn builder() -> LocalApicBuilder {
     b
 }
 
-fn lapic(cpu: &PerCpu) -> &mut LocalApic {
+fn with_lapic<R>(cpu: &PerCpu, f: impl FnOnce(&mut LocalApic) -> R) -> R {
     // SAFETY: only the owning CPU calls this (interrupts off or from its own
-    // interrupt handler, which cannot nest with itself), after `init_local`.
-    unsafe { (*cpu.lapic.get()).as_mut().expect("local APIC not initialised") }
+    // interrupt handler, which cannot nest with itself), after `init_local`;
+    // the reference does not outlive `f`.
+    let l = unsafe { (*cpu.lapic.get()).as_mut().expect("local APIC not initialised") };
+    f(l)
 }
+
+/// How long the APIC timer is measured against the (already calibrated)
+/// TSC: at the usual 1 GHz bus / 16 that is 125,000 counts, precise enough
+/// for a scheduler tick and 8 ms less boot time than a 10 ms window.
+const CALIBRATION_US: u64 = 2_000;
 
 /// Measures the APIC timer against the TSC (boot CPU, once).
 pub fn calibrate_timer() -> u32 {
@@ -79,13 +86,13 @@ pub fn calibrate_timer() -> u32 {
     // one-shot count is only read back.
     let remaining = unsafe {
         l.enable();
-        tsc::delay_us(10_000);
+        tsc::delay_us(CALIBRATION_US);
         let r = l.timer_current();
         l.disable_timer();
         r
     };
-    let per_10ms = u32::MAX - remaining;
-    let initial = (per_10ms as u64 * 100 / HZ as u64).max(1) as u32;
+    let counted = (u32::MAX - remaining) as u64;
+    let initial = (counted * 1_000_000 / CALIBRATION_US / HZ as u64).clamp(1, u32::MAX as u64) as u32;
     TIMER_INITIAL.store(initial, Ordering::Relaxed);
     initial
 }
@@ -96,19 +103,14 @@ pub fn init_local(cpu: &PerCpu) {
     let initial = TIMER_INITIAL.load(Ordering::Relaxed).max(1);
     let l = builder().timer_mode(TimerMode::Periodic).timer_initial(initial).build().expect("apic builder");
     // SAFETY: owning CPU, interrupts off: nothing else uses the cell yet.
-    unsafe {
-        *cpu.lapic.get() = Some(l);
-        lapic(cpu).enable();
-    }
+    unsafe { *cpu.lapic.get() = Some(l) };
+    // SAFETY: enabling this CPU's own APIC with interrupts off.
+    with_lapic(cpu, |l| unsafe { l.enable() });
 }
 
 /// This CPU's APIC ID, straight from the hardware.
 pub fn current_apic_id() -> u32 {
-    if cpu::has_x2apic() {
-        cpu::cpuid_count(0xb, 0).3
-    } else {
-        cpu::cpuid(1).1 >> 24
-    }
+    if cpu::has_x2apic() { cpu::cpuid_count(0xb, 0).3 } else { cpu::cpuid(1).1 >> 24 }
 }
 
 pub fn end_of_interrupt() {
@@ -134,21 +136,22 @@ fn ipi_dest(apic_id: u32) -> u32 {
 /// as the MP specification asks. `started` says when to stop early. The
 /// specification's 10 ms after INIT is for pre-P6 CPUs with external APICs;
 /// like Linux on modern CPUs and under hypervisors, we wait only briefly.
-pub fn start_ap(cpu: &PerCpu, apic_id: u32, page: u8, started: impl Fn() -> bool) {
-    let l = lapic(cpu);
-    // SAFETY: INIT/SIPI to a CPU that is parked waiting for them; the
-    // trampoline at `page` is in place.
-    unsafe {
-        l.send_init_ipi(ipi_dest(apic_id));
-        tsc::delay_us(if cpu::cpu_family() >= 6 { 10 } else { 10_000 });
-        for _ in 0..2 {
-            l.send_sipi(page, ipi_dest(apic_id));
-            for _ in 0..200 {
-                if started() {
-                    return;
+pub fn start_ap(this_cpu: &PerCpu, apic_id: u32, page: u8, started: impl Fn() -> bool) {
+    with_lapic(this_cpu, |l| {
+        // SAFETY: INIT/SIPI to a CPU that is parked waiting for them; the
+        // trampoline at `page` is in place.
+        unsafe {
+            l.send_init_ipi(ipi_dest(apic_id));
+            tsc::delay_us(if cpu::cpu_family() >= 6 { 10 } else { 10_000 });
+            for _ in 0..2 {
+                l.send_sipi(page, ipi_dest(apic_id));
+                for _ in 0..200 {
+                    if started() {
+                        return;
+                    }
+                    tsc::delay_us(10);
                 }
-                tsc::delay_us(10);
             }
         }
-    }
+    })
 }

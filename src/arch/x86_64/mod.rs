@@ -37,7 +37,5 @@ pub fn enable_cpu_features() {
 /// The stack the given address lies on, if it is a kernel stack
 /// (for the backtrace walker).
 pub fn stack_bounds_containing(addr: u64) -> Option<(u64, u64)> {
-    (0..percpu::count().max(1))
-        .filter_map(smp::kernel_stack_bounds)
-        .find(|&(lo, hi)| (lo..hi).contains(&addr))
+    (0..percpu::count().max(1)).filter_map(smp::kernel_stack_bounds).find(|&(lo, hi)| (lo..hi).contains(&addr))
 }

@@ -6,8 +6,8 @@
 
 use spin::Mutex;
 use x86_64::structures::paging::{
-    FrameAllocator as X86FrameAllocator, Mapper, PageSize, OffsetPageTable, Page, PageTable, PageTableFlags as F, PhysFrame,
-    Size2MiB, Size4KiB,
+    FrameAllocator as X86FrameAllocator, Mapper, OffsetPageTable, Page, PageSize, PageTable, PageTableFlags as F,
+    PhysFrame, Size2MiB, Size4KiB,
 };
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -205,9 +205,9 @@ pub fn map_user_page(virt: u64, phys: u64, writable: bool) -> Result<(), PagingE
 }
 
 pub fn unmap_user_page(virt: u64) {
-    if let Some(t) = TABLES.lock().as_mut() {
-        if let Ok((_, flush)) = t.mapper.unmap(Page::<Size4KiB>::containing_address(VirtAddr::new(virt))) {
-            flush.flush();
-        }
+    if let Some(t) = TABLES.lock().as_mut()
+        && let Ok((_, flush)) = t.mapper.unmap(Page::<Size4KiB>::containing_address(VirtAddr::new(virt)))
+    {
+        flush.flush();
     }
 }

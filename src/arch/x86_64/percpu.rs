@@ -5,11 +5,11 @@
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
-use x86_64::VirtAddr;
 
 use super::cpu;
 
@@ -93,10 +93,7 @@ impl PerCpu {
             let uds = gdt.append(Descriptor::user_data_segment());
             let ucs = gdt.append(Descriptor::user_code_segment());
             let tss_sel = gdt.append(Descriptor::tss_segment(tss));
-            debug_assert_eq!(
-                (kcs.0, kds.0, uds.0, ucs.0),
-                (KERNEL_CS, KERNEL_DS & !3, USER_DS, USER_CS)
-            );
+            debug_assert_eq!((kcs.0, kds.0, uds.0, ucs.0), (KERNEL_CS, KERNEL_DS & !3, USER_DS, USER_CS));
             (*self.gdt.get()).load();
             CS::set_reg(kcs);
             for set in [DS::set_reg, ES::set_reg, SS::set_reg] {

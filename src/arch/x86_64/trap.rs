@@ -44,7 +44,7 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
-    pub fn from_user(&self) -> bool {
+    pub fn is_from_user(&self) -> bool {
         self.cs & 3 != 0
     }
 }
@@ -116,7 +116,7 @@ pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 }
 
 fn exception(frame: &mut TrapFrame) {
-    if frame.from_user() && ring3_probe::handle_user_exception(frame) {
+    if frame.is_from_user() && ring3_probe::handle_user_exception(frame) {
         return;
     }
     kernel_fault(frame)
@@ -131,7 +131,7 @@ fn kernel_fault(frame: &TrapFrame) -> ! {
         frame.vector,
         percpu::current_index(),
         frame.error,
-        if frame.from_user() { ", from ring 3" } else { "" }
+        if frame.is_from_user() { ", from ring 3" } else { "" }
     );
     if frame.vector == 14 {
         let cr2 = x86_64::registers::control::Cr2::read_raw();

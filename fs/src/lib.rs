@@ -1,0 +1,18 @@
+//! Ringo's files, as pure logic the host can test: the VFS (inodes, path
+//! resolution, open files, descriptor tables), the file systems (ramfs, the
+//! initramfs unpacker, devfs and procfs nodes) and the executable formats
+//! (`binfmt`: ELF load plans and the initial user stack), which Linux also
+//! keeps under fs/. Hardware and process state reach this crate only
+//! through small traits the kernel implements.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod binfmt;
+pub mod cpio;
+pub mod devfs;
+pub mod dirent;
+pub mod fdtable;
+pub mod procfs;
+pub mod ramfs;
+pub mod vfs;

@@ -1,0 +1,23 @@
+//! The Linux x86-64 user ABI: the numbers and structure layouts a static
+//! Linux binary expects, shared by every part of the kernel that speaks it.
+//! Values are Linux's own (asm-generic and x86 headers); tests compare them
+//! with Debian's linux-libc-dev where the headers exist.
+#![cfg_attr(not(test), no_std)]
+
+pub mod errno;
+/// ELF auxiliary vector tags.
+pub mod auxv;
+/// Files: open/fcntl/at flags, stat, statx, statfs, dirent64, seek.
+pub mod fs;
+/// Memory: mmap protections and flags, madvise, mremap.
+pub mod mm;
+/// Clocks and time structures.
+pub mod time;
+/// uname, sysinfo, rlimit, rusage.
+pub mod system;
+/// Terminal ioctls, termios, winsize.
+pub mod tty;
+/// Signal numbers.
+pub mod signal;
+
+pub use errno::{Errno, SysResult, to_ret};

@@ -2,7 +2,8 @@
 # Installs what building and testing Ringo needs, and only what is missing:
 # the pinned Rust toolchain with the bare-metal target (rust-toolchain.toml
 # alone installs nothing on machines whose rustup does not auto-install) and
-# QEMU. Safe to run again; quiet when everything is there.
+# the musl target (the static Rust test program), QEMU, and musl-gcc (the
+# static C test programs). Safe to run again; quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,14 +17,18 @@ if ! rustup toolchain list | grep -q "^$toolchain"; then
     echo "setup: installing Rust $toolchain"
     rustup toolchain install "$toolchain" --profile minimal
 fi
-if ! rustup target list --installed --toolchain "$toolchain" | grep -qx x86_64-unknown-none; then
-    echo "setup: adding the x86_64-unknown-none target to Rust $toolchain"
-    rustup target add x86_64-unknown-none --toolchain "$toolchain"
-fi
+for target in x86_64-unknown-none x86_64-unknown-linux-musl; do
+    if ! rustup target list --installed --toolchain "$toolchain" | grep -qx "$target"; then
+        echo "setup: adding the $target target to Rust $toolchain"
+        rustup target add "$target" --toolchain "$toolchain"
+    fi
+done
 
 # Debian packages: command -> package.
 missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+command -v musl-gcc >/dev/null || missing+=(musl-tools)
+command -v gcc >/dev/null || missing+=(gcc)
 if [ ${#missing[@]} -gt 0 ]; then
     as_root=()
     if [ "$(id -u)" -ne 0 ]; then

@@ -14,11 +14,20 @@ mod arch;
 mod backtrace;
 mod boot_info;
 mod console;
+mod exec;
+mod files;
 mod idle;
+mod init;
 mod ktest;
 mod logger;
 mod mem;
 mod panic;
+mod process;
+mod procfs;
+mod random;
+mod syscall;
+mod time;
+mod usermem;
 
 use ringo_boot::cmdline::{KernelArgs, ParamError};
 
@@ -62,6 +71,9 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     bsp.install();
     idt::init(true);
     arch::enable_cpu_features();
+    arch::uaccess::enable_smap();
+    arch::syscall_entry::init();
+    time::init();
     let frames = mem::frame_stats();
     log::info!(
         "memory: {} MiB usable, {} MiB free after kernel setup",
@@ -125,9 +137,8 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     if let Some(name) = args.ktest {
         ktest::run(name, &boot.memmap);
     }
-    if let Some(init) = args.init {
-        log::warn!("init={init} requested, but user space does not exist yet");
+    if args.strace {
+        syscall::enable_strace();
     }
-    println!("ringo: no init; powering off");
-    power::exit(0, "")
+    init::run(&boot, &args)
 }

@@ -5,6 +5,7 @@
 
 pub mod frames;
 pub mod memmap;
+pub mod vma;
 
 pub const PAGE_SIZE: u64 = 4096;
 

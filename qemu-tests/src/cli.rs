@@ -2,16 +2,17 @@
 //! to the library.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::accel::AccelChoice;
+use crate::initramfs::{Initramfs, InitramfsError, program_guest_path};
 use crate::kernel_build::Profile;
 use crate::memory::MemSize;
-use crate::run_config::{Machine, RunConfig};
+use crate::run_config::{Machine, RunConfig, kernel_cmdline};
 
 pub const USAGE: &str = "\
-usage: ringo run [OPTIONS] [KERNEL ARGS...] [-- INIT ARGS...]
+usage: ringo run [OPTIONS] [PROGRAM] [KERNEL ARGS...] [-- INIT ARGS...]
        ringo build [--debug]
        ringo help
 
@@ -19,16 +20,24 @@ ringo run      builds the kernel (unless --kernel is given), boots it in QEMU
                and exits with the guest's exit status
 ringo build    builds the kernel, embeds its symbols and prints the image's path
 
+PROGRAM is the first argument that contains a `/` and names an existing file
+(./app, /usr/bin/app). It is packed into an initramfs at /bin/<its name>,
+beside empty /dev, /proc and /tmp, and booted as init (init=/bin/<its name>);
+the run's exit status is its exit status. Without PROGRAM (and --add) the
+kernel boots without an initramfs.
+
 run options:
-  --smp N          CPUs (default 1)
-  --mem SIZE       memory: 512M, 1G or a number of MiB (default 256M)
-  --accel A        auto, kvm or tcg (default auto: KVM only where it is real)
-  --machine M      microvm or q35 (default microvm)
-  --timeout SECS   kill QEMU after SECS seconds (default 0: never)
-  --initrd FILE    the initramfs (cpio newc)
-  --kernel PATH    boot this kernel image instead of building one
-  --debug          build and boot the kernel's dev profile
-  --hp             run init in ring 0 (adds ringo.mode=hp)
+  --add HOST:GUEST  also pack the file or directory HOST (recursively) at the
+                    absolute path GUEST; repeatable
+  --smp N           CPUs (default 1)
+  --mem SIZE        memory: 512M, 1G or a number of MiB (default 256M)
+  --accel A         auto, kvm or tcg (default auto: KVM only where it is real)
+  --machine M       microvm or q35 (default microvm)
+  --timeout SECS    kill QEMU after SECS seconds (default 0: never)
+  --initrd FILE     boot this prebuilt initramfs (cpio newc) instead
+  --kernel PATH     boot this kernel image instead of building one
+  --debug           build and boot the kernel's dev profile
+  --hp              run init in ring 0 (adds ringo.mode=hp)
 
 Kernel arguments are joined with spaces into the kernel command line; words
 after `--` go to init unchanged. With a terminal on stdin, Ctrl-A x quits QEMU.
@@ -57,8 +66,34 @@ pub struct RunArgs {
     pub kernel: Option<PathBuf>,
     pub profile: Profile,
     pub hp: bool,
+    /// The program to pack and boot as init.
+    pub program: Option<PathBuf>,
+    pub adds: Vec<Add>,
     /// Kernel words, then `--` and init's words verbatim when given.
     pub kernel_args: Vec<String>,
+}
+
+/// `--add HOST:GUEST`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Add {
+    pub host: PathBuf,
+    pub guest: String,
+}
+
+impl std::str::FromStr for Add {
+    type Err = String;
+
+    /// Splits at the last `:`, so a host path may hold colons.
+    fn from_str(value: &str) -> Result<Add, String> {
+        let (host, guest) = value.rsplit_once(':').ok_or("expected HOST:GUEST")?;
+        if host.is_empty() {
+            return Err("the host path is empty".into());
+        }
+        if !guest.starts_with('/') {
+            return Err("the guest path must be absolute".into());
+        }
+        Ok(Add { host: PathBuf::from(host), guest: guest.to_string() })
+    }
 }
 
 impl Default for RunArgs {
@@ -73,6 +108,8 @@ impl Default for RunArgs {
             kernel: None,
             profile: Profile::Release,
             hp: false,
+            program: None,
+            adds: Vec::new(),
             kernel_args: Vec::new(),
         }
     }
@@ -81,8 +118,27 @@ impl Default for RunArgs {
 impl RunArgs {
     /// The kernel command line (QEMU's `-append`).
     pub fn cmdline(&self) -> String {
-        let hp = self.hp.then_some("ringo.mode=hp");
-        hp.into_iter().chain(self.kernel_args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+        kernel_cmdline(self.hp, self.init_path().as_deref(), &self.kernel_args)
+    }
+
+    /// Where the program lands in the guest (see [`crate::initramfs`]).
+    pub fn init_path(&self) -> Option<String> {
+        program_guest_path(self.program.as_deref()?)
+    }
+
+    /// The initramfs to build, when there is a program or something to add.
+    pub fn initramfs(&self) -> Result<Option<Initramfs>, InitramfsError> {
+        if self.program.is_none() && self.adds.is_empty() {
+            return Ok(None);
+        }
+        let mut tree = Initramfs::new();
+        if let Some(program) = &self.program {
+            tree.add_program(program)?;
+        }
+        for add in &self.adds {
+            tree.add_host(&add.host, &add.guest)?;
+        }
+        Ok(Some(tree))
     }
 
     /// The run of `kernel` these arguments ask for, echoing the guest.
@@ -107,9 +163,19 @@ pub enum CliError {
     UnknownCommand(String),
     UnknownOption(String),
     MissingValue(String),
-    BadValue { option: String, value: String, why: String },
+    BadValue {
+        option: String,
+        value: String,
+        why: String,
+    },
     UnexpectedArgument(String),
     NotUnicode,
+    /// A path-like argument (`./app`, `/x`, `../app`) that names no file.
+    NoSuchProgram(String),
+    /// The program's name cannot go on the kernel command line.
+    BadProgramName(String),
+    /// `--initrd` together with a program or `--add`.
+    InitrdWithProgram,
 }
 
 impl fmt::Display for CliError {
@@ -124,18 +190,32 @@ impl fmt::Display for CliError {
             }
             CliError::UnexpectedArgument(a) => write!(f, "unexpected argument `{a}`"),
             CliError::NotUnicode => write!(f, "arguments must be valid UTF-8"),
+            CliError::NoSuchProgram(p) => write!(f, "program `{p}` is not an existing file"),
+            CliError::BadProgramName(p) => write!(f, "program `{p}`: its file name must not contain spaces"),
+            CliError::InitrdWithProgram => {
+                write!(f, "--initrd is a prebuilt initramfs: it cannot be combined with a program or --add")
+            }
         }
     }
 }
 
 impl std::error::Error for CliError {}
 
-/// Parses the arguments after the program name.
+/// Parses the arguments after the program name, looking at the file system
+/// to tell the program from kernel words.
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliError> {
+    parse_with(args, &|path| path.is_file())
+}
+
+/// [`parse`] with `is_file` deciding which paths are existing files.
+pub fn parse_with<I: IntoIterator<Item = String>>(
+    args: I,
+    is_file: &dyn Fn(&Path) -> bool,
+) -> Result<Command, CliError> {
     let mut args = args.into_iter();
     let command = args.next().ok_or(CliError::NoCommand)?;
     match command.as_str() {
-        "run" => parse_run(args),
+        "run" => parse_run(args, is_file),
         "build" => parse_build(args),
         "help" | "--help" | "-h" => Ok(Command::Help),
         _ if command.starts_with('-') => Err(CliError::UnknownOption(command)),
@@ -156,7 +236,13 @@ fn parse_build(args: impl Iterator<Item = String>) -> Result<Command, CliError> 
     Ok(Command::Build { profile })
 }
 
-fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Command, CliError> {
+/// A path with a `/` but no `=` before it: kernel words (`init=/bin/sh`)
+/// never look like this, a mistyped program path does.
+fn looks_like_a_path(arg: &str) -> bool {
+    arg.split('/').next().is_some_and(|first| !first.contains('=')) && arg.contains('/')
+}
+
+fn parse_run(mut args: impl Iterator<Item = String>, is_file: &dyn Fn(&Path) -> bool) -> Result<Command, CliError> {
     let mut run = RunArgs::default();
     while let Some(arg) = args.next() {
         if arg == "--" {
@@ -165,7 +251,17 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Command, CliError
             break;
         }
         if !arg.starts_with('-') {
-            run.kernel_args.push(arg);
+            if run.program.is_none() && arg.contains('/') && is_file(Path::new(&arg)) {
+                let name = Path::new(&arg).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if name.contains(char::is_whitespace) {
+                    return Err(CliError::BadProgramName(arg));
+                }
+                run.program = Some(PathBuf::from(arg));
+            } else if run.program.is_none() && looks_like_a_path(&arg) {
+                return Err(CliError::NoSuchProgram(arg));
+            } else {
+                run.kernel_args.push(arg);
+            }
             continue;
         }
         // `--opt=value` and `--opt value` both work.
@@ -184,7 +280,7 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Command, CliError
                     _ => run.hp = true,
                 }
             }
-            "--smp" | "--mem" | "--accel" | "--machine" | "--timeout" | "--initrd" | "--kernel" => {
+            "--smp" | "--mem" | "--accel" | "--machine" | "--timeout" | "--initrd" | "--kernel" | "--add" => {
                 let value = match inline {
                     Some(value) => value,
                     None => args.next().ok_or_else(|| CliError::MissingValue(option.clone()))?,
@@ -193,6 +289,9 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Command, CliError
             }
             _ => return Err(CliError::UnknownOption(option)),
         }
+    }
+    if run.initrd.is_some() && (run.program.is_some() || !run.adds.is_empty()) {
+        return Err(CliError::InitrdWithProgram);
     }
     Ok(Command::Run(run))
 }
@@ -215,6 +314,7 @@ fn set_value(run: &mut RunArgs, option: &str, value: String) -> Result<(), CliEr
         "--timeout" => run.timeout = parse_timeout(&value).map_err(bad)?,
         "--initrd" => run.initrd = Some(PathBuf::from(value)),
         "--kernel" => run.kernel = Some(PathBuf::from(value)),
+        "--add" => run.adds.push(value.parse().map_err(bad)?),
         _ => return Err(CliError::UnknownOption(option.to_string())),
     }
     Ok(())
@@ -231,8 +331,15 @@ fn parse_timeout(value: &str) -> Result<Option<Duration>, String> {
 mod tests {
     use super::*;
 
+    /// The files that exist as far as these tests are concerned.
+    const FILES: [&str; 4] = ["./app", "/opt/tool", "dir/prog", "./my app"];
+
+    fn parse_args(args: &[&str]) -> Result<Command, CliError> {
+        parse_with(args.iter().map(|a| a.to_string()), &|p| FILES.iter().any(|f| Path::new(f) == p))
+    }
+
     fn parse_words(line: &str) -> Result<Command, CliError> {
-        parse(line.split_whitespace().map(String::from))
+        parse_args(&line.split_whitespace().collect::<Vec<_>>())
     }
 
     fn run_args(line: &str) -> RunArgs {
@@ -248,6 +355,7 @@ mod tests {
         assert_eq!(run, RunArgs::default());
         assert_eq!(run.timeout, None);
         assert_eq!(run.cmdline(), "");
+        assert_eq!(run.initramfs().unwrap(), None);
     }
 
     #[test]
@@ -321,6 +429,78 @@ mod tests {
                 "{bad} should be a bad value"
             );
         }
+    }
+
+    #[test]
+    fn the_first_existing_path_is_the_program() {
+        let run = run_args("run --smp 2 ./app quiet /opt/tool -- -v ./app");
+        assert_eq!(run.program, Some(PathBuf::from("./app")));
+        assert_eq!(run.kernel_args, ["quiet", "/opt/tool", "--", "-v", "./app"]);
+        assert_eq!(run.init_path().as_deref(), Some("/bin/app"));
+        assert_eq!(run.cmdline(), "init=/bin/app quiet /opt/tool -- -v ./app");
+        assert_eq!(run_args("run init=/bin/x dir/prog").program, Some(PathBuf::from("dir/prog")));
+        assert_eq!(run_args("run --hp /opt/tool").cmdline(), "ringo.mode=hp init=/bin/tool");
+        assert_eq!(run_args("run -- ./app").program, None);
+        assert_eq!(run_args("run app").program, None, "no slash: a kernel word");
+    }
+
+    #[test]
+    fn an_explicit_init_wins_over_the_program() {
+        let run = run_args("run ./app init=/bin/sh");
+        assert_eq!(run.program, Some(PathBuf::from("./app")));
+        assert_eq!(run.cmdline(), "init=/bin/sh");
+    }
+
+    #[test]
+    fn a_missing_program_is_an_error() {
+        assert_eq!(parse_words("run ./nope"), Err(CliError::NoSuchProgram("./nope".into())));
+        assert_eq!(parse_words("run ../x/y"), Err(CliError::NoSuchProgram("../x/y".into())));
+        assert_eq!(parse_words("run dir/typo"), Err(CliError::NoSuchProgram("dir/typo".into())));
+        assert_eq!(run_args("run ringo.x=/a/b").kernel_args, ["ringo.x=/a/b"]);
+        assert_eq!(parse_args(&["run", "./my app"]), Err(CliError::BadProgramName("./my app".into())));
+    }
+
+    #[test]
+    fn adds_are_host_colon_guest() {
+        let run = run_args("run --add a:/x --add=b:c:/y/z ./app");
+        let add = |host: &str, guest: &str| Add { host: host.into(), guest: guest.into() };
+        assert_eq!(run.adds, [add("a", "/x"), add("b:c", "/y/z")]);
+        for bad in ["nocolon", "a:relative", ":/x"] {
+            assert!(
+                matches!(parse_words(&format!("run --add {bad}")), Err(CliError::BadValue { .. })),
+                "{bad} should be a bad value"
+            );
+        }
+    }
+
+    #[test]
+    fn initrd_excludes_a_program_and_adds() {
+        assert_eq!(parse_words("run --initrd i.cpio ./app"), Err(CliError::InitrdWithProgram));
+        assert_eq!(parse_words("run --add a:/a --initrd i.cpio"), Err(CliError::InitrdWithProgram));
+        assert_eq!(run_args("run --initrd i.cpio").initramfs().unwrap(), None);
+    }
+
+    #[test]
+    fn a_real_program_is_packed_at_its_init_path() {
+        let dir = std::env::temp_dir().join(format!("ringo-cli-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let program = dir.join("prog");
+        std::fs::write(&program, "\x7fELF").unwrap();
+        let extra = dir.join("extra.txt");
+        std::fs::write(&extra, "x").unwrap();
+        let line = format!("run {} --add {}:/etc/extra.txt", program.display(), extra.display());
+        let run = match parse(line.split_whitespace().map(String::from)) {
+            Ok(Command::Run(run)) => run,
+            other => panic!("`{line}` parsed as {other:?}"),
+        };
+        assert_eq!(run.program.as_deref(), Some(program.as_path()));
+        let tree = run.initramfs().unwrap().expect("an initramfs");
+        let paths = tree.guest_paths();
+        for expected in ["/bin/prog", "/etc/extra.txt", "/dev", "/proc", "/tmp"] {
+            assert!(paths.iter().any(|p| p == expected), "{expected} missing from {paths:?}");
+        }
+        assert_eq!(run.cmdline(), "init=/bin/prog");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -6,14 +6,19 @@
 //!   decode the guest's exit status into an [`Outcome`] ([`outcome`] also
 //!   lists the CLI's exit statuses);
 //! - [`cli`]: the `ringo` command line;
+//! - [`initramfs`]: the archive around a program booted as init;
 //! - [`guest_test`] and [`serial_lines`]: booting the kernel in tests and
-//!   reading the lines it prints by contract.
+//!   reading the lines it prints by contract;
+//! - [`test_programs`] and [`bad_elf`]: the project's guest programs,
+//!   built on demand, and files the loader must refuse.
 
 pub mod accel;
+pub mod bad_elf;
 pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod guest_test;
+pub mod initramfs;
 pub mod kernel_build;
 pub mod ksyms_embed;
 pub mod memory;
@@ -25,6 +30,7 @@ pub mod serial_lines;
 pub mod source_tree;
 #[cfg(test)]
 mod test_elf;
+pub mod test_programs;
 
 pub use accel::{Accel, AccelChoice};
 pub use error::Error;

@@ -56,6 +56,17 @@ impl FromStr for Machine {
     }
 }
 
+/// The kernel command line: `ringo.mode=hp` when `hp`, `init=INIT` when
+/// given and `words` choose no init themselves, then `words` (kernel words,
+/// then `--` and init's arguments, passed through as they are).
+pub fn kernel_cmdline(hp: bool, init: Option<&str>, words: &[String]) -> String {
+    let kernel_words = words.iter().take_while(|w| *w != "--");
+    let chosen = kernel_words.clone().any(|w| w.starts_with("init="));
+    let init = init.filter(|_| !chosen).map(|path| format!("init={path}"));
+    let hp = hp.then(|| "ringo.mode=hp".to_string());
+    hp.into_iter().chain(init).chain(words.iter().cloned()).collect::<Vec<_>>().join(" ")
+}
+
 pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
 /// Set to another QEMU binary to use it instead of the one on PATH.
 pub const QEMU_ENV: &str = "RINGO_QEMU";
@@ -179,5 +190,25 @@ mod tests {
             assert_eq!(m.name().parse(), Ok(m));
         }
         assert_eq!("pc".parse::<Machine>(), Err(UnknownMachine("pc".into())));
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn cmdline_puts_mode_and_init_first() {
+        assert_eq!(kernel_cmdline(false, None, &[]), "");
+        assert_eq!(kernel_cmdline(true, None, &words("quiet")), "ringo.mode=hp quiet");
+        assert_eq!(kernel_cmdline(false, Some("/bin/app"), &[]), "init=/bin/app");
+        assert_eq!(
+            kernel_cmdline(true, Some("/bin/app"), &words("ringo.strace -- -v init=x")),
+            "ringo.mode=hp init=/bin/app ringo.strace -- -v init=x"
+        );
+    }
+
+    #[test]
+    fn an_init_among_the_kernel_words_wins() {
+        assert_eq!(kernel_cmdline(false, Some("/bin/app"), &words("init=/bin/sh quiet")), "init=/bin/sh quiet");
     }
 }

@@ -1,1 +1,297 @@
-// Filled in by its owner; see lib.rs.
+//! Memory-management numbers: mmap protections and flags, madvise advice,
+//! mremap flags (asm-generic/mman-common.h, asm-generic/mman.h, asm/mman.h,
+//! linux/mman.h).
+//!
+//! Bit flags are `u64` because `sys_mmap` and friends take them as unsigned
+//! long and handlers test them against the raw register; the madvise advice
+//! is an `int` in Linux and is matched as one, so it is `i32`.
+
+pub const PROT_NONE: u64 = 0x0;
+pub const PROT_READ: u64 = 0x1;
+pub const PROT_WRITE: u64 = 0x2;
+pub const PROT_EXEC: u64 = 0x4;
+pub const PROT_SEM: u64 = 0x8;
+/// mprotect only: extend the change down to the start of a grows-down mapping.
+pub const PROT_GROWSDOWN: u64 = 0x0100_0000;
+pub const PROT_GROWSUP: u64 = 0x0200_0000;
+
+pub const MAP_SHARED: u64 = 0x01;
+pub const MAP_PRIVATE: u64 = 0x02;
+pub const MAP_SHARED_VALIDATE: u64 = 0x03;
+/// The bits holding the sharing type (SHARED, PRIVATE, SHARED_VALIDATE).
+pub const MAP_TYPE: u64 = 0x0f;
+pub const MAP_FIXED: u64 = 0x10;
+pub const MAP_ANONYMOUS: u64 = 0x20;
+pub const MAP_32BIT: u64 = 0x40;
+pub const MAP_GROWSDOWN: u64 = 0x0100;
+pub const MAP_DENYWRITE: u64 = 0x0800;
+pub const MAP_EXECUTABLE: u64 = 0x1000;
+pub const MAP_LOCKED: u64 = 0x2000;
+pub const MAP_NORESERVE: u64 = 0x4000;
+pub const MAP_POPULATE: u64 = 0x8000;
+pub const MAP_NONBLOCK: u64 = 0x01_0000;
+pub const MAP_STACK: u64 = 0x02_0000;
+pub const MAP_HUGETLB: u64 = 0x04_0000;
+pub const MAP_SYNC: u64 = 0x08_0000;
+pub const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+pub const MAP_UNINITIALIZED: u64 = 0x400_0000;
+/// With MAP_HUGETLB, bits 26..32 hold log2 of the huge page size.
+pub const MAP_HUGE_SHIFT: u32 = 26;
+pub const MAP_HUGE_MASK: u64 = 0x3f;
+
+pub const MADV_NORMAL: i32 = 0;
+pub const MADV_RANDOM: i32 = 1;
+pub const MADV_SEQUENTIAL: i32 = 2;
+pub const MADV_WILLNEED: i32 = 3;
+pub const MADV_DONTNEED: i32 = 4;
+pub const MADV_FREE: i32 = 8;
+pub const MADV_REMOVE: i32 = 9;
+pub const MADV_DONTFORK: i32 = 10;
+pub const MADV_DOFORK: i32 = 11;
+pub const MADV_MERGEABLE: i32 = 12;
+pub const MADV_UNMERGEABLE: i32 = 13;
+pub const MADV_HUGEPAGE: i32 = 14;
+pub const MADV_NOHUGEPAGE: i32 = 15;
+pub const MADV_DONTDUMP: i32 = 16;
+pub const MADV_DODUMP: i32 = 17;
+pub const MADV_WIPEONFORK: i32 = 18;
+pub const MADV_KEEPONFORK: i32 = 19;
+pub const MADV_COLD: i32 = 20;
+pub const MADV_PAGEOUT: i32 = 21;
+pub const MADV_POPULATE_READ: i32 = 22;
+pub const MADV_POPULATE_WRITE: i32 = 23;
+pub const MADV_DONTNEED_LOCKED: i32 = 24;
+pub const MADV_COLLAPSE: i32 = 25;
+pub const MADV_HWPOISON: i32 = 100;
+pub const MADV_SOFT_OFFLINE: i32 = 101;
+
+pub const MREMAP_MAYMOVE: u64 = 1;
+pub const MREMAP_FIXED: u64 = 2;
+pub const MREMAP_DONTUNMAP: u64 = 4;
+
+pub const MS_ASYNC: u64 = 1;
+pub const MS_INVALIDATE: u64 = 2;
+pub const MS_SYNC: u64 = 4;
+
+/// Reads `#define NAME value` lines from Debian's linux-libc-dev headers so
+/// the tests of every uapi module can compare their numbers with Linux's.
+/// It lives here because lib.rs (owned elsewhere) declares no shared test
+/// module; move it when one exists.
+#[cfg(test)]
+pub(crate) mod linux_headers {
+    use std::collections::HashMap;
+
+    /// Every define in `paths` whose value is an integer expression of
+    /// literals, earlier defines, `( ) ~ - | + <<`. Panics when a header is
+    /// missing, because then the comparison would silently test nothing.
+    pub fn defines(paths: &[&str]) -> HashMap<String, i128> {
+        let mut defs = HashMap::new();
+        for path in paths {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                panic!("{path} missing: install linux-libc-dev");
+            };
+            for line in text.lines() {
+                let line = line.trim_start();
+                let Some(rest) = line.strip_prefix('#') else { continue };
+                let Some(rest) = rest.trim_start().strip_prefix("define") else { continue };
+                let rest = rest.trim_start();
+                let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+                let (name, body) = rest.split_at(name_len);
+                if name.is_empty() || body.starts_with('(') {
+                    continue; // function-like macro
+                }
+                let body = body.split("/*").next().unwrap_or("").trim();
+                if let Some(v) = eval(body, &defs) {
+                    defs.insert(name.to_string(), v);
+                }
+            }
+        }
+        defs
+    }
+
+    /// Compares `value` with the header's, both seen as 64-bit patterns so
+    /// that `(~0UL)` equals `u64::MAX` and `(-1)` equals an `i32` -1.
+    pub fn assert_same(defs: &HashMap<String, i128>, name: &str, value: i128) {
+        let Some(&header) = defs.get(name) else { panic!("{name} is not defined in the headers read") };
+        assert_eq!(header as u64, value as u64, "{name}: header says {header:#x}, we say {value:#x}");
+    }
+
+    fn eval(body: &str, defs: &HashMap<String, i128>) -> Option<i128> {
+        let tokens = tokenize(body)?;
+        let mut pos = 0;
+        let v = expr(&tokens, &mut pos, defs)?;
+        (pos == tokens.len()).then_some(v)
+    }
+
+    fn tokenize(s: &str) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i] as char;
+            if c.is_whitespace() {
+                i += 1;
+            } else if c.is_ascii_alphanumeric() || c == '_' {
+                let start = i;
+                while i < b.len() && ((b[i] as char).is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                out.push(s[start..i].to_string());
+            } else if s[i..].starts_with("<<") {
+                out.push("<<".to_string());
+                i += 2;
+            } else if "()~-|+".contains(c) {
+                out.push(c.to_string());
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    fn expr(t: &[String], pos: &mut usize, defs: &HashMap<String, i128>) -> Option<i128> {
+        let mut v = unary(t, pos, defs)?;
+        while let Some(op) = t.get(*pos) {
+            let op = op.clone();
+            if op != "|" && op != "+" && op != "<<" && op != "-" {
+                break;
+            }
+            *pos += 1;
+            let r = unary(t, pos, defs)?;
+            v = match op.as_str() {
+                "|" => v | r,
+                "+" => v + r,
+                "-" => v - r,
+                _ => v << r,
+            };
+        }
+        Some(v)
+    }
+
+    fn unary(t: &[String], pos: &mut usize, defs: &HashMap<String, i128>) -> Option<i128> {
+        let tok = t.get(*pos)?.clone();
+        *pos += 1;
+        match tok.as_str() {
+            "~" => Some(!unary(t, pos, defs)?),
+            "-" => Some(-unary(t, pos, defs)?),
+            "(" => {
+                let v = expr(t, pos, defs)?;
+                (t.get(*pos)? == ")").then_some(())?;
+                *pos += 1;
+                Some(v)
+            }
+            _ if tok.as_bytes()[0].is_ascii_digit() => literal(&tok),
+            _ => defs.get(&tok).copied(),
+        }
+    }
+
+    fn literal(tok: &str) -> Option<i128> {
+        let digits = tok.trim_end_matches(['u', 'U', 'l', 'L']);
+        if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+            i128::from_str_radix(hex, 16).ok()
+        } else if digits.len() > 1 && digits.starts_with('0') {
+            i128::from_str_radix(&digits[1..], 8).ok()
+        } else {
+            digits.parse().ok()
+        }
+    }
+
+    #[test]
+    fn the_evaluator_reads_the_forms_linux_uses() {
+        let mut defs = HashMap::new();
+        defs.insert("A".to_string(), 0o4000000);
+        assert_eq!(eval("(A|010000)", &defs), Some(0o4010000));
+        assert_eq!(eval("(~0UL)", &defs), Some(-1));
+        assert_eq!(eval("(-1)", &defs), Some(-1));
+        assert_eq!(eval("0x1000 + 6", &defs), Some(0x1006));
+        assert_eq!(eval("1 << 3", &defs), Some(8));
+        assert_eq!(eval("_IOR('T', 0x30, int)", &defs), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linux_headers::{assert_same, defines};
+    use super::*;
+
+    #[test]
+    fn numbers_match_the_linux_headers() {
+        let defs = defines(&[
+            "/usr/include/asm-generic/hugetlb_encode.h",
+            "/usr/include/asm-generic/mman-common.h",
+            "/usr/include/asm-generic/mman.h",
+            "/usr/include/x86_64-linux-gnu/asm/mman.h",
+            "/usr/include/linux/mman.h",
+        ]);
+        let bits = [
+            ("PROT_NONE", PROT_NONE),
+            ("PROT_READ", PROT_READ),
+            ("PROT_WRITE", PROT_WRITE),
+            ("PROT_EXEC", PROT_EXEC),
+            ("PROT_SEM", PROT_SEM),
+            ("PROT_GROWSDOWN", PROT_GROWSDOWN),
+            ("PROT_GROWSUP", PROT_GROWSUP),
+            ("MAP_SHARED", MAP_SHARED),
+            ("MAP_PRIVATE", MAP_PRIVATE),
+            ("MAP_SHARED_VALIDATE", MAP_SHARED_VALIDATE),
+            ("MAP_TYPE", MAP_TYPE),
+            ("MAP_FIXED", MAP_FIXED),
+            ("MAP_ANONYMOUS", MAP_ANONYMOUS),
+            ("MAP_32BIT", MAP_32BIT),
+            ("MAP_GROWSDOWN", MAP_GROWSDOWN),
+            ("MAP_DENYWRITE", MAP_DENYWRITE),
+            ("MAP_EXECUTABLE", MAP_EXECUTABLE),
+            ("MAP_LOCKED", MAP_LOCKED),
+            ("MAP_NORESERVE", MAP_NORESERVE),
+            ("MAP_POPULATE", MAP_POPULATE),
+            ("MAP_NONBLOCK", MAP_NONBLOCK),
+            ("MAP_STACK", MAP_STACK),
+            ("MAP_HUGETLB", MAP_HUGETLB),
+            ("MAP_SYNC", MAP_SYNC),
+            ("MAP_FIXED_NOREPLACE", MAP_FIXED_NOREPLACE),
+            ("MAP_UNINITIALIZED", MAP_UNINITIALIZED),
+            ("MAP_HUGE_SHIFT", MAP_HUGE_SHIFT as u64),
+            ("MAP_HUGE_MASK", MAP_HUGE_MASK),
+            ("MREMAP_MAYMOVE", MREMAP_MAYMOVE),
+            ("MREMAP_FIXED", MREMAP_FIXED),
+            ("MREMAP_DONTUNMAP", MREMAP_DONTUNMAP),
+            ("MS_ASYNC", MS_ASYNC),
+            ("MS_INVALIDATE", MS_INVALIDATE),
+            ("MS_SYNC", MS_SYNC),
+        ];
+        for (name, value) in bits {
+            assert_same(&defs, name, value as i128);
+        }
+        let advice = [
+            ("MADV_NORMAL", MADV_NORMAL),
+            ("MADV_RANDOM", MADV_RANDOM),
+            ("MADV_SEQUENTIAL", MADV_SEQUENTIAL),
+            ("MADV_WILLNEED", MADV_WILLNEED),
+            ("MADV_DONTNEED", MADV_DONTNEED),
+            ("MADV_FREE", MADV_FREE),
+            ("MADV_REMOVE", MADV_REMOVE),
+            ("MADV_DONTFORK", MADV_DONTFORK),
+            ("MADV_DOFORK", MADV_DOFORK),
+            ("MADV_MERGEABLE", MADV_MERGEABLE),
+            ("MADV_UNMERGEABLE", MADV_UNMERGEABLE),
+            ("MADV_HUGEPAGE", MADV_HUGEPAGE),
+            ("MADV_NOHUGEPAGE", MADV_NOHUGEPAGE),
+            ("MADV_DONTDUMP", MADV_DONTDUMP),
+            ("MADV_DODUMP", MADV_DODUMP),
+            ("MADV_WIPEONFORK", MADV_WIPEONFORK),
+            ("MADV_KEEPONFORK", MADV_KEEPONFORK),
+            ("MADV_COLD", MADV_COLD),
+            ("MADV_PAGEOUT", MADV_PAGEOUT),
+            ("MADV_POPULATE_READ", MADV_POPULATE_READ),
+            ("MADV_POPULATE_WRITE", MADV_POPULATE_WRITE),
+            ("MADV_DONTNEED_LOCKED", MADV_DONTNEED_LOCKED),
+            ("MADV_COLLAPSE", MADV_COLLAPSE),
+            ("MADV_HWPOISON", MADV_HWPOISON),
+            ("MADV_SOFT_OFFLINE", MADV_SOFT_OFFLINE),
+        ];
+        for (name, value) in advice {
+            assert_same(&defs, name, value as i128);
+        }
+    }
+}

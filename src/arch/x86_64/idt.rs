@@ -37,6 +37,12 @@ trap_common:
     mov rdi, rsp
     cld
     call {dispatch}
+    .global trap_return
+trap_return:
+    test byte ptr [rsp + 15 * 8 + 24], 3
+    jz 2f
+    swapgs
+2:
     pop r15
     pop r14
     pop r13
@@ -52,10 +58,6 @@ trap_common:
     pop rcx
     pop rbx
     pop rax
-    test byte ptr [rsp + 24], 3
-    jz 2f
-    swapgs
-2:
     add rsp, 16
     iretq
     "#,
@@ -110,13 +112,15 @@ fn stub(vector: usize) -> u64 {
 pub fn init(use_ist: bool) {
     let mut idt = IDT.lock();
     for (v, gate) in idt.0.iter_mut().enumerate() {
+        // `int 0x80` is callable from ring 3.
+        let dpl = if v == 0x80 { 3 } else { 0 };
         let ist = match v {
             2 if use_ist => IST_NMI,
             8 if use_ist => IST_DOUBLE_FAULT,
             18 if use_ist => IST_MACHINE_CHECK,
             _ => 0,
         };
-        *gate = Gate::interrupt(stub(v), ist, 0);
+        *gate = Gate::interrupt(stub(v), ist, dpl);
     }
     drop(idt);
     load();

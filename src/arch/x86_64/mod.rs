@@ -10,10 +10,14 @@ pub mod paging;
 pub mod percpu;
 pub mod power;
 pub mod ring3_probe;
+pub mod rtc;
 pub mod serial;
 pub mod smp;
+pub mod syscall_entry;
 pub mod trap;
 pub mod tsc;
+pub mod uaccess;
+pub mod user_pages;
 
 pub use cpu::without_interrupts;
 

@@ -14,6 +14,9 @@ use x86_64::structures::tss::TaskStateSegment;
 use super::cpu;
 
 pub const MAX_CPUS: usize = 64;
+/// Offsets the assembly entry paths use (checked at compile time below).
+pub const GS_KERNEL_RSP: usize = 16;
+pub const GS_USER_RSP: usize = 24;
 /// IST slots (1-based in the IDT, 0-based in the TSS).
 pub const IST_DOUBLE_FAULT: u16 = 1;
 pub const IST_NMI: u16 = 2;
@@ -32,6 +35,11 @@ pub struct PerCpu {
     /// Must stay first: `gs:[0]`.
     self_ptr: *const PerCpu,
     pub index: usize,
+    /// `gs:[16]`: the stack the syscall entry switches to (the running
+    /// task's kernel stack top).
+    pub kernel_rsp: AtomicU64,
+    /// `gs:[24]`: where the syscall entry parks the user stack pointer.
+    user_rsp: UnsafeCell<u64>,
     pub apic_id: u32,
     pub ticks: AtomicU64,
     pub online: AtomicBool,
@@ -50,6 +58,11 @@ unsafe impl Sync for PerCpu {}
 // before that one starts.
 unsafe impl Send for PerCpu {}
 
+const _: () = {
+    assert!(core::mem::offset_of!(PerCpu, kernel_rsp) == GS_KERNEL_RSP);
+    assert!(core::mem::offset_of!(PerCpu, user_rsp) == GS_USER_RSP);
+};
+
 static CPUS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static CPU_COUNT: AtomicU64 = AtomicU64::new(0);
 
@@ -60,6 +73,8 @@ impl PerCpu {
         let pc: &'static mut PerCpu = Box::leak(Box::new(PerCpu {
             self_ptr: core::ptr::null(),
             index,
+            kernel_rsp: AtomicU64::new(0),
+            user_rsp: UnsafeCell::new(0),
             apic_id,
             ticks: AtomicU64::new(0),
             online: AtomicBool::new(false),
@@ -103,6 +118,13 @@ impl PerCpu {
             cpu::wrmsr(cpu::MSR_GS_BASE, self as *const PerCpu as u64);
             cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, 0);
         }
+    }
+
+    /// Sets the stack the CPU switches to on entry from ring 3, by an
+    /// interrupt (TSS) or by `syscall` (gs:[16]). Call on the owning CPU.
+    pub fn set_kernel_stack(&self, top: u64) {
+        self.kernel_rsp.store(top, Ordering::Relaxed);
+        self.set_ring0_stack(top);
     }
 
     /// Sets the stack the CPU switches to on an interrupt from ring 3.

@@ -94,6 +94,7 @@ pub fn run() -> Verdict {
     }
     paging::map_user_page(PROBE_VA, frame, false).expect("map the probe page");
     let cpu_block = percpu::current().expect("boot CPU installed");
+    let saved_lstar = cpu::rdmsr(cpu::MSR_LSTAR);
     // SAFETY: syscall MSRs as Linux sets them (STAR selects our GDT layout);
     // the TSS ring-0 stack catches a fault from ring 3 on a private stack.
     unsafe {
@@ -109,6 +110,8 @@ pub fn run() -> Verdict {
     // callee-saved registers and comes back here through probe_resume.
     unsafe { probe_enter_ring3(PROBE_VA, PROBE_VA + 0x800) };
     ACTIVE.store(false, Ordering::SeqCst);
+    // SAFETY: puts back the kernel's own syscall entry.
+    unsafe { cpu::wrmsr(cpu::MSR_LSTAR, saved_lstar) };
     paging::unmap_user_page(PROBE_VA);
     // SAFETY: the frame was allocated above and is unmapped now.
     unsafe { crate::mem::free_frames(frame, 1) };

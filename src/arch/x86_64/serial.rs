@@ -38,6 +38,12 @@ impl Serial {
         }
     }
 
+    /// A received byte, if one is waiting.
+    pub fn read_byte() -> Option<u8> {
+        // SAFETY: see `init`; LSR bit 0 says a byte is in the receive buffer.
+        unsafe { (Port::<u8>::new(COM1 + 5).read() & 1 != 0).then(|| Port::<u8>::new(COM1).read()) }
+    }
+
     pub fn write_bytes(s: &[u8]) {
         for &b in s {
             if b == b'\n' {

@@ -170,6 +170,8 @@ extern "C" fn ap_entry(index: u64) -> ! {
     pc.install();
     idt::load();
     super::enable_cpu_features();
+    super::uaccess::enable_smap();
+    super::syscall_entry::init();
     apic::init_local(pc);
     pc.online.store(true, Ordering::Release);
     crate::idle::run()

@@ -6,7 +6,7 @@
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
-use super::{apic, percpu, ring3_probe};
+use super::{apic, percpu, ring3_probe, uaccess};
 
 /// Vectors the kernel programs (exceptions are 0..32).
 pub const VECTOR_TIMER: u8 = 0x40;
@@ -100,6 +100,7 @@ pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             apic::end_of_interrupt();
         }
         v if v == VECTOR_SPURIOUS as u64 => {}
+        0x80 if frame.is_from_user() => crate::syscall::dispatch_i386(frame),
         v if (VECTOR_LEGACY_PIC as u64..VECTOR_LEGACY_PIC as u64 + 16).contains(&v) => {
             // The 8259 is masked; a spurious IRQ7/15 can still arrive and
             // needs no acknowledgement.
@@ -116,8 +117,28 @@ pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 }
 
 fn exception(frame: &mut TrapFrame) {
-    if frame.is_from_user() && ring3_probe::handle_user_exception(frame) {
-        return;
+    let mut fault_addr = 0;
+    if frame.vector == 14 {
+        fault_addr = x86_64::registers::control::Cr2::read_raw();
+        if fault_addr < uaccess::USER_LIMIT {
+            let (write, exec) = (frame.error & 2 != 0, frame.error & 16 != 0);
+            if crate::process::user_page_fault(fault_addr, write, exec).is_ok() {
+                return;
+            }
+            // A kernel copy to or from a bad user address: EFAULT.
+            if !frame.is_from_user()
+                && let Some(fixup) = uaccess::fixup_for(frame.rip)
+            {
+                frame.rip = fixup;
+                return;
+            }
+        }
+    }
+    if frame.is_from_user() {
+        if ring3_probe::handle_user_exception(frame) {
+            return;
+        }
+        crate::process::user_exception(frame, fault_addr);
     }
     kernel_fault(frame)
 }

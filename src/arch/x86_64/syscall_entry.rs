@@ -1,0 +1,124 @@
+//! The `syscall` instruction's entry. It builds the same [`TrapFrame`] an
+//! interrupt does (so signals, exec and the strace path see one shape),
+//! on the running task's kernel stack, and returns with SYSRET when the
+//! return address is canonical user space, else with IRET (SYSRET with a
+//! non-canonical RIP would fault in ring 0 on Intel CPUs).
+
+use core::arch::global_asm;
+
+use super::cpu;
+use super::percpu::{GS_KERNEL_RSP, GS_USER_RSP, KERNEL_CS, KERNEL_DS, USER_CS, USER_DS};
+use super::trap::TrapFrame;
+
+/// The `vector` slot of a frame built by the syscall entry.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+
+global_asm!(
+    r#"
+    .section .text.syscall_entry, "ax"
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    mov gs:[{user_rsp}], rsp
+    mov rsp, gs:[{kernel_rsp}]
+    push {user_ds}
+    push qword ptr gs:[{user_rsp}]
+    push r11
+    push {user_cs}
+    push rcx
+    push 0
+    push {vector}
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rdi, rsp
+    cld
+    sti
+    call {dispatch}
+    cli
+    /* SYSRET only to canonical user RIP with the user selectors. */
+    mov rcx, [rsp + 17 * 8]
+    mov r11, 0x00007fffffffffff
+    cmp rcx, r11
+    ja 7f
+    cmp qword ptr [rsp + 18 * 8], {user_cs}
+    jne 7f
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    mov rcx, [rsp + 16]
+    mov r11, [rsp + 32]
+    mov rsp, [rsp + 40]
+    swapgs
+    sysretq
+7:
+    jmp trap_return
+    "#,
+    user_rsp = const GS_USER_RSP,
+    kernel_rsp = const GS_KERNEL_RSP,
+    user_ds = const USER_DS,
+    user_cs = const USER_CS,
+    vector = const SYSCALL_VECTOR,
+    dispatch = sym syscall_from_user,
+);
+
+unsafe extern "C" {
+    fn syscall_entry();
+}
+
+extern "C" fn syscall_from_user(frame: &mut TrapFrame) {
+    crate::syscall::dispatch(frame);
+}
+
+/// Programs this CPU's SYSCALL MSRs (STAR selects Linux's GDT layout).
+pub fn init() {
+    // SAFETY: the entry above is ready and the GDT has the layout STAR
+    // describes; SFMASK clears IF, DF, TF, AC and NT on entry.
+    unsafe {
+        cpu::wrmsr(cpu::MSR_EFER, cpu::rdmsr(cpu::MSR_EFER) | 1);
+        cpu::wrmsr(cpu::MSR_STAR, ((KERNEL_DS as u64 | 3) << 48) | ((KERNEL_CS as u64) << 32));
+        cpu::wrmsr(cpu::MSR_LSTAR, syscall_entry as *const () as u64);
+        cpu::wrmsr(cpu::MSR_SFMASK, 0x4_7700);
+    }
+}
+
+/// Starts user code: the frame is copied to the top of the current kernel
+/// stack and the common interrupt return takes it to ring 3.
+///
+/// # Safety
+/// `frame` must describe valid user state (user selectors, canonical
+/// addresses), the current CPU's kernel stack must be set, and the user
+/// address space must be active.
+pub unsafe fn enter_user(frame: &TrapFrame, kernel_stack_top: u64) -> ! {
+    let dst = (kernel_stack_top - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
+    // SAFETY: the kernel stack top is ours and nothing above `dst` is live
+    // (we never return); trap_return pops exactly one TrapFrame.
+    unsafe {
+        dst.write(*frame);
+        core::arch::asm!("mov rsp, {0}", "jmp trap_return", in(reg) dst, options(noreturn));
+    }
+}

@@ -1,0 +1,190 @@
+//! Page tables of a user address space. The upper half (entries 256..512
+//! of the PML4) is shared with the kernel's tables, so the kernel stays
+//! mapped in every address space; the lower half belongs to the process.
+//! Leaf frames are the caller's: unmapping hands them back to it.
+
+use x86_64::PhysAddr;
+use x86_64::structures::paging::page_table::{PageTableEntry, PageTableFlags as F};
+use x86_64::structures::paging::{PageTable, PhysFrame};
+
+use super::paging::{PagingError, kernel_pml4_phys, phys_to_virt};
+use crate::mem;
+
+/// Rights of a user page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRights {
+    pub write: bool,
+    pub exec: bool,
+}
+
+impl PageRights {
+    fn flags(self) -> F {
+        let mut f = F::PRESENT | F::USER_ACCESSIBLE;
+        if self.write {
+            f |= F::WRITABLE;
+        }
+        if !self.exec {
+            f |= F::NO_EXECUTE;
+        }
+        f
+    }
+}
+
+pub struct UserPageTable {
+    pml4: u64,
+}
+
+fn table(phys: u64) -> &'static mut PageTable {
+    // SAFETY: page-table frames are reached through the direct map; each
+    // table belongs to one address space whose lock the caller holds.
+    unsafe { &mut *(phys_to_virt(phys) as *mut PageTable) }
+}
+
+fn index(va: u64, level: u32) -> usize {
+    ((va >> (12 + 9 * (level - 1))) & 0x1ff) as usize
+}
+
+fn flush(va: u64) {
+    x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
+}
+
+impl UserPageTable {
+    pub fn new() -> Result<Self, PagingError> {
+        let pml4 = mem::alloc_frames(1).ok_or(PagingError::OutOfFrames)?;
+        let t = table(pml4);
+        *t = PageTable::new();
+        let k = table(kernel_pml4_phys());
+        for i in 256..512 {
+            t[i] = k[i].clone();
+        }
+        Ok(UserPageTable { pml4 })
+    }
+
+    pub fn root(&self) -> u64 {
+        self.pml4
+    }
+
+    pub fn is_active(&self) -> bool {
+        x86_64::registers::control::Cr3::read().0.start_address().as_u64() == self.pml4
+    }
+
+    pub fn activate(&self) {
+        use x86_64::registers::control::{Cr3, Cr3Flags};
+        // SAFETY: the kernel half is shared with the kernel's tables, so the
+        // running code and its stack stay mapped.
+        unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(self.pml4)), Cr3Flags::empty()) };
+    }
+
+    /// The leaf entry for `va`, creating intermediate tables when `create`.
+    fn leaf(&mut self, va: u64, create: bool) -> Result<Option<&'static mut PageTableEntry>, PagingError> {
+        let mut t = table(self.pml4);
+        for level in [4, 3, 2] {
+            let e = &mut t[index(va, level)];
+            if e.is_unused() {
+                if !create {
+                    return Ok(None);
+                }
+                let f = mem::alloc_frames(1).ok_or(PagingError::OutOfFrames)?;
+                *table(f) = PageTable::new();
+                e.set_addr(PhysAddr::new(f), F::PRESENT | F::WRITABLE | F::USER_ACCESSIBLE);
+            }
+            t = table(e.addr().as_u64());
+        }
+        Ok(Some(&mut t[index(va, 1)]))
+    }
+
+    /// Maps the 4 KiB page at `va` to `phys`; the page must be unmapped.
+    pub fn map(&mut self, va: u64, phys: u64, rights: PageRights) -> Result<(), PagingError> {
+        let e = self.leaf(va, true)?.ok_or(PagingError::OutOfFrames)?;
+        if !e.is_unused() {
+            return Err(PagingError::AlreadyMapped);
+        }
+        e.set_addr(PhysAddr::new(phys), rights.flags());
+        Ok(())
+    }
+
+    /// The frame and rights at `va`.
+    pub fn translate(&mut self, va: u64) -> Option<(u64, PageRights)> {
+        let e = self.leaf(va, false).ok()??;
+        let f = e.flags();
+        f.contains(F::PRESENT).then(|| {
+            (e.addr().as_u64(), PageRights { write: f.contains(F::WRITABLE), exec: !f.contains(F::NO_EXECUTE) })
+        })
+    }
+
+    /// Calls `f(va, entry)` for every present leaf in `[start, end)`,
+    /// skipping empty upper-level tables.
+    fn for_each_leaf(&mut self, start: u64, end: u64, mut f: impl FnMut(u64, &mut PageTableEntry)) {
+        let mut va = start;
+        while va < end {
+            let mut t = table(self.pml4);
+            let mut skipped = false;
+            for level in [4, 3, 2] {
+                let e = &t[index(va, level)];
+                if e.is_unused() {
+                    // Jump to the next entry of this level.
+                    let span = 1u64 << (12 + 9 * (level - 1));
+                    va = (va & !(span - 1)) + span;
+                    skipped = true;
+                    break;
+                }
+                t = table(e.addr().as_u64());
+            }
+            if skipped {
+                continue;
+            }
+            let e = &mut t[index(va, 1)];
+            if !e.is_unused() {
+                f(va, e);
+            }
+            va += 4096;
+        }
+    }
+
+    /// Unmaps `[start, end)`, passing each freed frame to `release`.
+    pub fn unmap_range(&mut self, start: u64, end: u64, mut release: impl FnMut(u64)) {
+        let active = self.is_active();
+        self.for_each_leaf(start, end, |va, e| {
+            release(e.addr().as_u64());
+            e.set_unused();
+            if active {
+                flush(va);
+            }
+        });
+    }
+
+    /// Sets the rights of every mapped page in `[start, end)`.
+    pub fn protect_range(&mut self, start: u64, end: u64, rights: PageRights) {
+        let active = self.is_active();
+        self.for_each_leaf(start, end, |va, e| {
+            let addr = e.addr();
+            e.set_addr(addr, rights.flags());
+            if active {
+                flush(va);
+            }
+        });
+    }
+
+    /// Frees the lower-half tables (leaf frames must be unmapped first).
+    pub fn destroy(self) {
+        fn free_level(phys: u64, level: u32) {
+            if level > 1 {
+                for e in table(phys).iter() {
+                    if !e.is_unused() {
+                        free_level(e.addr().as_u64(), level - 1);
+                    }
+                }
+            }
+            // SAFETY: a table frame of this address space, no longer used.
+            unsafe { mem::free_frames(phys, 1) };
+        }
+        for i in 0..256 {
+            let e = &table(self.pml4)[i];
+            if !e.is_unused() {
+                free_level(e.addr().as_u64(), 3);
+            }
+        }
+        // SAFETY: the root of this address space, not active any more.
+        unsafe { mem::free_frames(self.pml4, 1) };
+    }
+}

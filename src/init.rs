@@ -1,0 +1,119 @@
+//! Starting init: mount the root (the initramfs), find the program
+//! (`init=` or /init, then /bin/sh), load it and enter it as pid 1.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, AtomicU64};
+
+use ringo_boot::cmdline::KernelArgs;
+use ringo_fs::fdtable::OpenFile;
+use ringo_fs::vfs::{InodeKind, OpenFlags};
+use spin::Mutex;
+
+use crate::arch::{cpu, paging, power};
+use crate::boot_info::BootInfo;
+use crate::process::{self, KERNEL_STACK_PAGES, Process, SignalState};
+use crate::{exec, files, mem, println};
+
+const DEFAULT_INITS: [&str; 2] = ["/init", "/bin/sh"];
+const ENV: [&str; 4] = ["HOME=/", "TERM=linux", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "SHELL=/bin/sh"];
+
+pub fn run(boot: &BootInfo, args: &KernelArgs) -> ! {
+    let initrd = boot.initrd.map(|(addr, size)| {
+        // SAFETY: the loader's module, reserved in the memory map and
+        // reached through the direct map; never written.
+        unsafe { core::slice::from_raw_parts(paging::phys_to_virt(addr) as *const u8, size as usize) }
+    });
+    if let Err(e) = files::mount_root(initrd) {
+        panic!("cannot mount the root file system: {e}");
+    }
+    let candidates: Vec<&str> = match args.init {
+        Some(p) => vec![p],
+        None => DEFAULT_INITS.to_vec(),
+    };
+    for path in &candidates {
+        let node = files::with_ctx(|ctx| ctx.resolve(path.as_bytes(), true));
+        match node {
+            Ok(n) if n.kind() == InodeKind::File => start(path, &n, args),
+            Ok(_) => {
+                println!("ringo: {path}: not a regular file");
+                power::exit(126, "");
+            }
+            Err(_) => {}
+        }
+    }
+    if args.init.is_some() {
+        println!("ringo: {}: not found", candidates[0]);
+        power::exit(127, "");
+    }
+    println!("ringo: no init; powering off");
+    power::exit(0, "")
+}
+
+fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) -> ! {
+    let bytes = match files::read_all(node) {
+        Ok(b) => Arc::new(b),
+        Err(e) => {
+            println!("ringo: {path}: cannot read: {e}");
+            power::exit(126, "");
+        }
+    };
+    let mut argv: Vec<Vec<u8>> = vec![path.as_bytes().to_vec()];
+    argv.extend(args.init_args().map(|a| a.as_bytes().to_vec()));
+    let envp: Vec<Vec<u8>> = ENV.iter().map(|e| e.as_bytes().to_vec()).collect();
+    let (loaded, stack_image) = match exec::load(path, bytes, &argv, &envp) {
+        Ok(l) => l,
+        Err(e) => {
+            println!("ringo: {path}: {e}");
+            power::exit(e.exit_status(), "");
+        }
+    };
+    let Some(kstack) = mem::alloc_frames(KERNEL_STACK_PAGES) else { panic!("no memory for init's kernel stack") };
+    let kstack_top = paging::phys_to_virt(kstack) + (KERNEL_STACK_PAGES as u64 * 4096);
+
+    let mut fds = files::new_files();
+    for _ in 0..3 {
+        let console = files::with_ctx(|ctx| {
+            OpenFile::open(ctx, b"/dev/console", OpenFlags(ringo_uapi::fs::O_RDWR), ringo_fs::vfs::Creation::new(0, 0, 0))
+        });
+        match console {
+            Ok(f) => {
+                let _ = fds.table.insert(f, false);
+            }
+            Err(e) => log::error!("init: cannot open /dev/console: {e}"),
+        }
+    }
+    let mut cmdline = Vec::new();
+    for a in &argv {
+        cmdline.extend_from_slice(a);
+        cmdline.push(0);
+    }
+    let p = Arc::new(Process {
+        pid: process::next_pid(),
+        ppid: 0,
+        aspace: Mutex::new(loaded.aspace),
+        files: Mutex::new(fds),
+        exe: String::from(path),
+        auxv: loaded.auxv,
+        rlimits: Mutex::new(process::default_limits()),
+        enosys_logged: Mutex::new(Default::default()),
+        clear_child_tid: AtomicU64::new(0),
+        umask: AtomicU32::new(0o022),
+        fs_base: AtomicU64::new(0),
+        gs_base: AtomicU64::new(0),
+        start_tsc: cpu::rdtsc(),
+        cmdline,
+        signals: Mutex::new(SignalState::new()),
+        kernel_stack: (kstack, kstack_top),
+    });
+    process::set_current(p.clone());
+    p.aspace.lock().activate();
+    if !exec::write_stack(loaded.stack_pointer, &stack_image) {
+        println!("ringo: {path}: cannot set up the stack");
+        power::exit(126, "");
+    }
+    log::info!("starting init: {path}");
+    exec::enter(loaded.entry, loaded.stack_pointer, kstack_top)
+}

@@ -1,0 +1,153 @@
+//! Raw syscall registers become typed values at the boundary, so handlers
+//! never see a bare `u64` where a descriptor, a user address or a path is
+//! meant. Conversion itself never fails; validation happens where the value
+//! is used (a bad address is EFAULT when it is read, as on Linux).
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ringo_uapi::Errno;
+
+use crate::arch::uaccess;
+
+pub trait FromArg {
+    fn from_arg(raw: u64) -> Self;
+}
+
+macro_rules! plain {
+    ($($t:ty),*) => { $( impl FromArg for $t { fn from_arg(raw: u64) -> Self { raw as $t } } )* };
+}
+plain!(u64, i64, usize, u32, i32, isize);
+
+/// A file descriptor argument (the low 32 bits, as Linux reads `int fd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fd(pub i32);
+
+impl FromArg for Fd {
+    fn from_arg(raw: u64) -> Self {
+        Fd(raw as i32)
+    }
+}
+
+/// A user-space address, unchecked until used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserAddr(pub u64);
+
+impl FromArg for UserAddr {
+    fn from_arg(raw: u64) -> Self {
+        UserAddr(raw)
+    }
+}
+
+/// Longest path a syscall accepts (PATH_MAX, including the NUL).
+pub const PATH_MAX: usize = 4096;
+
+impl UserAddr {
+    pub fn is_null(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn offset(self, by: u64) -> UserAddr {
+        UserAddr(self.0.wrapping_add(by))
+    }
+
+    pub fn read_bytes(self, buf: &mut [u8]) -> Result<(), Errno> {
+        if uaccess::copy_from_user(buf, self.0) { Ok(()) } else { Err(Errno::EFAULT) }
+    }
+
+    pub fn write_bytes(self, buf: &[u8]) -> Result<(), Errno> {
+        if uaccess::copy_to_user(self.0, buf) { Ok(()) } else { Err(Errno::EFAULT) }
+    }
+
+    pub fn zero(self, len: usize) -> Result<(), Errno> {
+        if uaccess::clear_user(self.0, len) { Ok(()) } else { Err(Errno::EFAULT) }
+    }
+
+    /// Reads a plain-old-data value.
+    pub fn read<T: Pod>(self) -> Result<T, Errno> {
+        let mut v = T::zeroed();
+        // SAFETY: T is plain old data: any byte pattern is a valid T.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(&mut v as *mut T as *mut u8, size_of::<T>()) };
+        self.read_bytes(bytes)?;
+        Ok(v)
+    }
+
+    pub fn write<T: Pod>(self, v: &T) -> Result<(), Errno> {
+        // SAFETY: T is plain old data, so its bytes may be read as u8.
+        let bytes = unsafe { core::slice::from_raw_parts(v as *const T as *const u8, size_of::<T>()) };
+        self.write_bytes(bytes)
+    }
+
+    /// A NUL-terminated string of at most `max - 1` bytes.
+    pub fn read_cstr(self, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut buf = vec![0u8; max];
+        let n = uaccess::strncpy_from_user(&mut buf, self.0).ok_or(Errno::EFAULT)?;
+        if n >= max {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// A path argument: EFAULT, ENAMETOOLONG, and ENOENT for "" as Linux.
+    pub fn read_path(self) -> Result<String, Errno> {
+        let bytes = self.read_cstr(PATH_MAX)?;
+        String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
+    }
+
+    /// A NULL-terminated array of string pointers (argv, envp).
+    pub fn read_str_array(self, max_items: usize) -> Result<Vec<Vec<u8>>, Errno> {
+        let mut out = Vec::new();
+        if self.is_null() {
+            return Ok(out);
+        }
+        for i in 0.. {
+            if i >= max_items {
+                return Err(Errno::E2BIG);
+            }
+            let p: u64 = self.offset(8 * i as u64).read()?;
+            if p == 0 {
+                break;
+            }
+            out.push(UserAddr(p).read_cstr(128 * 1024)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Types that may be copied to and from user memory byte for byte.
+///
+/// # Safety
+/// Every byte pattern must be a valid value, and the type must have no
+/// padding that could leak kernel memory when written out (or the writer
+/// must zero it).
+pub unsafe trait Pod: Copy {
+    fn zeroed() -> Self {
+        // SAFETY: the trait's contract: all-zero bytes are a valid value.
+        unsafe { core::mem::zeroed() }
+    }
+}
+
+// SAFETY: integers: every bit pattern is valid, no padding.
+unsafe impl Pod for u64 {}
+// SAFETY: as above.
+unsafe impl Pod for u8 {}
+// SAFETY: as above.
+unsafe impl Pod for i64 {}
+// SAFETY: as above.
+unsafe impl Pod for u32 {}
+// SAFETY: as above.
+unsafe impl Pod for i32 {}
+// SAFETY: u32 flags, a u8 and a byte array: no padding, any value valid.
+unsafe impl Pod for ringo_uapi::tty::Termios {}
+// SAFETY: four u16: no padding, any value valid.
+unsafe impl Pod for ringo_uapi::tty::Winsize {}
+// SAFETY: the uapi file structures spell their padding as fields.
+unsafe impl Pod for ringo_uapi::fs::Stat {}
+// SAFETY: as above.
+unsafe impl Pod for ringo_uapi::fs::Statx {}
+// SAFETY: as above.
+unsafe impl Pod for ringo_uapi::fs::Statfs {}
+// SAFETY: arrays of Pod are Pod.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}

@@ -1,0 +1,110 @@
+//! The table's entries: each a System V function of six raw arguments that
+//! converts them to the handler's typed parameters and its result to the
+//! raw return value. Listed in syscall-number order; the set must equal the
+//! implemented lines of syscalls/syscall_64.tbl (the build fails otherwise).
+
+use super::args::FromArg;
+use super::{Fd, UserAddr, fs, memory, process, signal, system, time};
+
+macro_rules! entries {
+    ($( fn $entry:ident => $handler:path [ $($arg:ty),* ]; )*) => {
+        $(
+            pub extern "C" fn $entry(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> i64 {
+                let raw = [a0, a1, a2, a3, a4, a5];
+                let mut _i = 0usize;
+                let r = $handler($({
+                    let v = <$arg as FromArg>::from_arg(raw[_i]);
+                    _i += 1;
+                    v
+                }),*);
+                let _ = raw;
+                ringo_uapi::to_ret(r)
+            }
+        )*
+    };
+}
+
+entries! {
+    fn sys_read => fs::read[Fd, UserAddr, usize];
+    fn sys_write => fs::write[Fd, UserAddr, usize];
+    fn sys_open => fs::open[UserAddr, u32, u32];
+    fn sys_close => fs::close[Fd];
+    fn sys_stat => fs::stat[UserAddr, UserAddr];
+    fn sys_fstat => fs::fstat[Fd, UserAddr];
+    fn sys_lstat => fs::lstat[UserAddr, UserAddr];
+    fn sys_lseek => fs::lseek[Fd, i64, u32];
+    fn sys_mmap => memory::mmap[UserAddr, u64, u64, u64, Fd, u64];
+    fn sys_mprotect => memory::mprotect[UserAddr, u64, u64];
+    fn sys_munmap => memory::munmap[UserAddr, u64];
+    fn sys_brk => memory::brk[UserAddr];
+    fn sys_rt_sigaction => signal::rt_sigaction[i32, UserAddr, UserAddr, usize];
+    fn sys_rt_sigprocmask => signal::rt_sigprocmask[i32, UserAddr, UserAddr, usize];
+    fn sys_ioctl => fs::ioctl[Fd, u32, UserAddr];
+    fn sys_pread64 => fs::pread64[Fd, UserAddr, usize, i64];
+    fn sys_pwrite64 => fs::pwrite64[Fd, UserAddr, usize, i64];
+    fn sys_readv => fs::readv[Fd, UserAddr, i32];
+    fn sys_writev => fs::writev[Fd, UserAddr, i32];
+    fn sys_access => fs::access[UserAddr, u32];
+    fn sys_sched_yield => process::sched_yield[];
+    fn sys_mremap => memory::mremap[UserAddr, u64, u64, u64, UserAddr];
+    fn sys_madvise => memory::madvise[UserAddr, u64, i32];
+    fn sys_dup => fs::dup[Fd];
+    fn sys_dup2 => fs::dup2[Fd, Fd];
+    fn sys_nanosleep => time::nanosleep[UserAddr, UserAddr];
+    fn sys_getpid => process::getpid[];
+    fn sys_sendfile => fs::sendfile[Fd, Fd, UserAddr, usize];
+    fn sys_exit => process::exit[i32];
+    fn sys_uname => system::uname[UserAddr];
+    fn sys_fcntl => fs::fcntl[Fd, u32, u64];
+    fn sys_fsync => fs::fsync[Fd];
+    fn sys_truncate => fs::truncate[UserAddr, i64];
+    fn sys_ftruncate => fs::ftruncate[Fd, i64];
+    fn sys_getcwd => fs::getcwd[UserAddr, usize];
+    fn sys_chdir => fs::chdir[UserAddr];
+    fn sys_fchdir => fs::fchdir[Fd];
+    fn sys_rename => fs::rename[UserAddr, UserAddr];
+    fn sys_mkdir => fs::mkdir[UserAddr, u32];
+    fn sys_rmdir => fs::rmdir[UserAddr];
+    fn sys_link => fs::link[UserAddr, UserAddr];
+    fn sys_unlink => fs::unlink[UserAddr];
+    fn sys_symlink => fs::symlink[UserAddr, UserAddr];
+    fn sys_readlink => fs::readlink[UserAddr, UserAddr, i32];
+    fn sys_umask => fs::umask[u32];
+    fn sys_gettimeofday => time::gettimeofday[UserAddr, UserAddr];
+    fn sys_getrlimit => process::getrlimit[u32, UserAddr];
+    fn sys_getrusage => system::getrusage[i32, UserAddr];
+    fn sys_sysinfo => system::sysinfo[UserAddr];
+    fn sys_getuid => process::getuid[];
+    fn sys_getgid => process::getuid[];
+    fn sys_geteuid => process::getuid[];
+    fn sys_getegid => process::getuid[];
+    fn sys_getppid => process::getppid[];
+    fn sys_sigaltstack => signal::sigaltstack[UserAddr, UserAddr];
+    fn sys_statfs => fs::statfs[UserAddr, UserAddr];
+    fn sys_fstatfs => fs::fstatfs[Fd, UserAddr];
+    fn sys_arch_prctl => process::arch_prctl[i32, UserAddr];
+    fn sys_setrlimit => process::setrlimit[u32, UserAddr];
+    fn sys_gettid => process::gettid[];
+    fn sys_time => time::time[UserAddr];
+    fn sys_getdents64 => fs::getdents64[Fd, UserAddr, usize];
+    fn sys_set_tid_address => process::set_tid_address[UserAddr];
+    fn sys_clock_gettime => time::clock_gettime[i32, UserAddr];
+    fn sys_clock_getres => time::clock_getres[i32, UserAddr];
+    fn sys_clock_nanosleep => time::clock_nanosleep[i32, i32, UserAddr, UserAddr];
+    fn sys_exit_group => process::exit_group[i32];
+    fn sys_openat => fs::openat[Fd, UserAddr, u32, u32];
+    fn sys_mkdirat => fs::mkdirat[Fd, UserAddr, u32];
+    fn sys_newfstatat => fs::newfstatat[Fd, UserAddr, UserAddr, u32];
+    fn sys_unlinkat => fs::unlinkat[Fd, UserAddr, u32];
+    fn sys_renameat => fs::renameat[Fd, UserAddr, Fd, UserAddr];
+    fn sys_readlinkat => fs::readlinkat[Fd, UserAddr, UserAddr, i32];
+    fn sys_faccessat => fs::faccessat[Fd, UserAddr, u32];
+    fn sys_set_robust_list => process::set_robust_list[UserAddr, usize];
+    fn sys_dup3 => fs::dup3[Fd, Fd, u32];
+    fn sys_prlimit64 => process::prlimit64[i32, u32, UserAddr, UserAddr];
+    fn sys_renameat2 => fs::renameat2[Fd, UserAddr, Fd, UserAddr, u32];
+    fn sys_getrandom => system::getrandom[UserAddr, usize, u32];
+    fn sys_statx => fs::statx[Fd, UserAddr, u32, u32, UserAddr];
+    fn sys_rseq => process::rseq[UserAddr, u32, i32, u32];
+    fn sys_faccessat2 => fs::faccessat2[Fd, UserAddr, u32, u32];
+}

@@ -1,0 +1,395 @@
+//! File syscalls: thin wrappers over ringo_fs, with the process's
+//! descriptors, working directory and umask.
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use ringo_fs::fdtable::OpenFile;
+use ringo_fs::vfs::{Creation, Inode, InodeKind, OpenFlags, PathContext, RenameFlags, to_stat, to_statx};
+use ringo_uapi::fs::*;
+use ringo_uapi::{Errno, SysResult};
+
+use super::{Fd, UserAddr};
+use crate::files::{UserDst, UserSrc, with_ctx};
+use crate::process::current;
+
+/// Largest single transfer, as Linux's MAX_RW_COUNT.
+const MAX_RW: usize = 0x7fff_f000;
+
+fn file(fd: Fd) -> Result<Arc<OpenFile>, Errno> {
+    current().files.lock().table.get(fd.0)
+}
+
+fn creation(mode: u32) -> Creation {
+    let umask = current().umask.load(Ordering::Relaxed);
+    Creation::new(mode & 0o7777 & !umask, 0, 0)
+}
+
+/// Runs `f` with the context a `*at` call names: `dirfd` for relative
+/// paths (AT_FDCWD: the working directory).
+fn at<R>(dirfd: Fd, path: &[u8], f: impl FnOnce(&PathContext<'_>) -> Result<R, Errno>) -> Result<R, Errno> {
+    if dirfd.0 == AT_FDCWD || path.first() == Some(&b'/') {
+        return with_ctx(f);
+    }
+    let dir = file(dirfd)?.inode().clone();
+    if dir.kind() != InodeKind::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    with_ctx(|ctx| f(&ctx.at(&dir)))
+}
+
+fn path_arg(p: UserAddr) -> Result<Vec<u8>, Errno> {
+    let s = p.read_cstr(super::args::PATH_MAX)?;
+    Ok(s)
+}
+
+pub fn read(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
+    file(fd)?.read(&mut UserDst { addr: buf.0, len: count.min(MAX_RW) })
+}
+
+pub fn write(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
+    file(fd)?.write(&mut UserSrc { addr: buf.0, len: count.min(MAX_RW) })
+}
+
+pub fn pread64(fd: Fd, buf: UserAddr, count: usize, offset: i64) -> SysResult {
+    file(fd)?.pread(&mut UserDst { addr: buf.0, len: count.min(MAX_RW) }, offset)
+}
+
+pub fn pwrite64(fd: Fd, buf: UserAddr, count: usize, offset: i64) -> SysResult {
+    file(fd)?.pwrite(&mut UserSrc { addr: buf.0, len: count.min(MAX_RW) }, offset)
+}
+
+fn iovecs(iov: UserAddr, count: i32) -> Result<Vec<[u64; 2]>, Errno> {
+    if !(0..=1024).contains(&count) {
+        return Err(Errno::EINVAL);
+    }
+    let mut v = vec![[0u64; 2]; count as usize];
+    for (i, slot) in v.iter_mut().enumerate() {
+        *slot = iov.offset(16 * i as u64).read()?;
+        if slot[1] > isize::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok(v)
+}
+
+pub fn readv(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
+    let f = file(fd)?;
+    let mut total = 0;
+    for [base, len] in iovecs(iov, count)? {
+        let n = f.read(&mut UserDst { addr: base, len: len as usize })?;
+        total += n;
+        if n < len as usize {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn writev(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
+    let f = file(fd)?;
+    let mut total = 0;
+    for [base, len] in iovecs(iov, count)? {
+        let n = match f.write(&mut UserSrc { addr: base, len: len as usize }) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if n < len as usize {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+pub fn open(path: UserAddr, flags: u32, mode: u32) -> SysResult {
+    openat(Fd(AT_FDCWD), path, flags, mode)
+}
+
+pub fn openat(dirfd: Fd, path: UserAddr, flags: u32, mode: u32) -> SysResult {
+    let path = path_arg(path)?;
+    let create = creation(mode);
+    let f = at(dirfd, &path, |ctx| OpenFile::open(ctx, &path, OpenFlags(flags), create))?;
+    current().files.lock().table.insert(f, flags & O_CLOEXEC != 0).map(|fd| fd as usize)
+}
+
+pub fn close(fd: Fd) -> SysResult {
+    current().files.lock().table.close(fd.0)?;
+    Ok(0)
+}
+
+pub fn lseek(fd: Fd, offset: i64, whence: u32) -> SysResult {
+    file(fd)?.lseek(offset, whence).map(|o| o as usize)
+}
+
+fn stat_node(dirfd: Fd, path: UserAddr, flags: u32) -> Result<Arc<dyn Inode>, Errno> {
+    let p = path_arg(path)?;
+    if p.is_empty() {
+        if flags & AT_EMPTY_PATH != 0 {
+            return Ok(if dirfd.0 == AT_FDCWD { current().files.lock().cwd.clone() } else { file(dirfd)?.inode().clone() });
+        }
+        return Err(Errno::ENOENT);
+    }
+    at(dirfd, &p, |ctx| ctx.resolve(&p, flags & AT_SYMLINK_NOFOLLOW == 0))
+}
+
+pub fn stat(path: UserAddr, buf: UserAddr) -> SysResult {
+    newfstatat(Fd(AT_FDCWD), path, buf, 0)
+}
+
+pub fn lstat(path: UserAddr, buf: UserAddr) -> SysResult {
+    newfstatat(Fd(AT_FDCWD), path, buf, AT_SYMLINK_NOFOLLOW)
+}
+
+pub fn fstat(fd: Fd, buf: UserAddr) -> SysResult {
+    buf.write(&to_stat(&file(fd)?.metadata()))?;
+    Ok(0)
+}
+
+pub fn newfstatat(dirfd: Fd, path: UserAddr, buf: UserAddr, flags: u32) -> SysResult {
+    let node = stat_node(dirfd, path, flags)?;
+    buf.write(&to_stat(&node.metadata()))?;
+    Ok(0)
+}
+
+pub fn statx(dirfd: Fd, path: UserAddr, flags: u32, mask: u32, buf: UserAddr) -> SysResult {
+    let node = stat_node(dirfd, path, flags)?;
+    buf.write(&to_statx(&node.metadata(), mask))?;
+    Ok(0)
+}
+
+pub fn getdents64(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
+    file(fd)?.getdents64(&mut UserDst { addr: buf.0, len: count })
+}
+
+pub fn fcntl(fd: Fd, cmd: u32, arg: u64) -> SysResult {
+    current().files.lock().table.fcntl(fd.0, cmd, arg)
+}
+
+pub fn dup(fd: Fd) -> SysResult {
+    current().files.lock().table.dup(fd.0).map(|f| f as usize)
+}
+
+pub fn dup2(old: Fd, new: Fd) -> SysResult {
+    // The replaced file is closed after the table lock is dropped.
+    let (fd, _replaced) = current().files.lock().table.dup2(old.0, new.0)?;
+    Ok(fd as usize)
+}
+
+pub fn dup3(old: Fd, new: Fd, flags: u32) -> SysResult {
+    let (fd, _replaced) = current().files.lock().table.dup3(old.0, new.0, flags)?;
+    Ok(fd as usize)
+}
+
+const FIONBIO: u32 = 0x5421;
+const FIOCLEX: u32 = 0x5451;
+const FIONCLEX: u32 = 0x5450;
+
+pub fn ioctl(fd: Fd, cmd: u32, arg: UserAddr) -> SysResult {
+    let f = file(fd)?;
+    match cmd {
+        FIONBIO => {
+            let on: i32 = arg.read()?;
+            let flags = f.flags().bits();
+            f.set_flags(if on != 0 { flags | O_NONBLOCK } else { flags & !O_NONBLOCK });
+            Ok(0)
+        }
+        FIOCLEX | FIONCLEX => {
+            current().files.lock().table.set_cloexec(fd.0, cmd == FIOCLEX)?;
+            Ok(0)
+        }
+        _ => f.ioctl(cmd, arg.0 as usize),
+    }
+}
+
+pub fn access(path: UserAddr, mode: u32) -> SysResult {
+    faccessat2(Fd(AT_FDCWD), path, mode, 0)
+}
+
+pub fn faccessat(dirfd: Fd, path: UserAddr, mode: u32) -> SysResult {
+    faccessat2(dirfd, path, mode, 0)
+}
+
+/// Everything runs as root: existence decides, except that execute needs
+/// some execute bit (as root on Linux).
+pub fn faccessat2(dirfd: Fd, path: UserAddr, mode: u32, flags: u32) -> SysResult {
+    if mode & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let node = stat_node(dirfd, path, flags)?;
+    let m = node.metadata();
+    if mode & X_OK != 0 && m.kind != InodeKind::Dir && m.mode() & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+pub fn getcwd(buf: UserAddr, size: usize) -> SysResult {
+    let path = with_ctx(|ctx| {
+        let cwd = current().files.lock().cwd.clone();
+        ctx.path_of(&cwd)
+    })?;
+    let len = path.len() + 1;
+    if size < len {
+        return Err(Errno::ERANGE);
+    }
+    let mut out = path;
+    out.push(0);
+    buf.write_bytes(&out)?;
+    Ok(len)
+}
+
+fn set_cwd(dir: Arc<dyn Inode>) -> SysResult {
+    if dir.kind() != InodeKind::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    current().files.lock().cwd = dir;
+    Ok(0)
+}
+
+pub fn chdir(path: UserAddr) -> SysResult {
+    let p = path_arg(path)?;
+    set_cwd(with_ctx(|ctx| ctx.directory(&p))?)
+}
+
+pub fn fchdir(fd: Fd) -> SysResult {
+    set_cwd(file(fd)?.inode().clone())
+}
+
+pub fn mkdir(path: UserAddr, mode: u32) -> SysResult {
+    mkdirat(Fd(AT_FDCWD), path, mode)
+}
+
+pub fn mkdirat(dirfd: Fd, path: UserAddr, mode: u32) -> SysResult {
+    let p = path_arg(path)?;
+    let c = creation(mode);
+    at(dirfd, &p, |ctx| ctx.mkdir(&p, c))?;
+    Ok(0)
+}
+
+pub fn rmdir(path: UserAddr) -> SysResult {
+    unlinkat(Fd(AT_FDCWD), path, AT_REMOVEDIR)
+}
+
+pub fn unlink(path: UserAddr) -> SysResult {
+    unlinkat(Fd(AT_FDCWD), path, 0)
+}
+
+pub fn unlinkat(dirfd: Fd, path: UserAddr, flags: u32) -> SysResult {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = path_arg(path)?;
+    at(dirfd, &p, |ctx| if flags & AT_REMOVEDIR != 0 { ctx.rmdir(&p) } else { ctx.unlink(&p) })?;
+    Ok(0)
+}
+
+pub fn rename(old: UserAddr, new: UserAddr) -> SysResult {
+    renameat2(Fd(AT_FDCWD), old, Fd(AT_FDCWD), new, 0)
+}
+
+pub fn renameat(olddir: Fd, old: UserAddr, newdir: Fd, new: UserAddr) -> SysResult {
+    renameat2(olddir, old, newdir, new, 0)
+}
+
+pub fn renameat2(olddir: Fd, old: UserAddr, newdir: Fd, new: UserAddr, flags: u32) -> SysResult {
+    let (o, n) = (path_arg(old)?, path_arg(new)?);
+    let flags = RenameFlags::from_bits(flags)?;
+    at(olddir, &o, |octx| at(newdir, &n, |nctx| octx.rename(&o, nctx, &n, flags)))?;
+    Ok(0)
+}
+
+pub fn link(old: UserAddr, new: UserAddr) -> SysResult {
+    let (o, n) = (path_arg(old)?, path_arg(new)?);
+    with_ctx(|ctx| ctx.link(&o, false, ctx, &n))?;
+    Ok(0)
+}
+
+pub fn symlink(target: UserAddr, path: UserAddr) -> SysResult {
+    let (t, p) = (path_arg(target)?, path_arg(path)?);
+    with_ctx(|ctx| ctx.symlink(&t, &p, 0, 0))?;
+    Ok(0)
+}
+
+pub fn readlink(path: UserAddr, buf: UserAddr, size: i32) -> SysResult {
+    readlinkat(Fd(AT_FDCWD), path, buf, size)
+}
+
+pub fn readlinkat(dirfd: Fd, path: UserAddr, buf: UserAddr, size: i32) -> SysResult {
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = path_arg(path)?;
+    let target = at(dirfd, &p, |ctx| ctx.readlink(&p))?;
+    let n = target.len().min(size as usize);
+    buf.write_bytes(&target[..n])?;
+    Ok(n)
+}
+
+pub fn truncate(path: UserAddr, len: i64) -> SysResult {
+    let p = path_arg(path)?;
+    with_ctx(|ctx| ctx.truncate(&p, len))?;
+    Ok(0)
+}
+
+pub fn ftruncate(fd: Fd, len: i64) -> SysResult {
+    file(fd)?.truncate(len)?;
+    Ok(0)
+}
+
+pub fn umask(mask: u32) -> SysResult {
+    Ok(current().umask.swap(mask & 0o777, Ordering::Relaxed) as usize)
+}
+
+pub fn statfs(path: UserAddr, buf: UserAddr) -> SysResult {
+    let p = path_arg(path)?;
+    let node = with_ctx(|ctx| ctx.resolve(&p, true))?;
+    buf.write(&node.statfs()?)?;
+    Ok(0)
+}
+
+pub fn fstatfs(fd: Fd, buf: UserAddr) -> SysResult {
+    buf.write(&file(fd)?.inode().statfs()?)?;
+    Ok(0)
+}
+
+/// Everything lives in memory: there is nothing to flush.
+pub fn fsync(fd: Fd) -> SysResult {
+    file(fd)?;
+    Ok(0)
+}
+
+pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysResult {
+    let (out, inp) = (file(out_fd)?, file(in_fd)?);
+    let mut pos: Option<i64> = if offset.is_null() { None } else { Some(offset.read()?) };
+    let mut buf = vec![0u8; count.min(64 * 1024)];
+    let mut total = 0;
+    while total < count {
+        let want = (count - total).min(buf.len());
+        let mut dst: &mut [u8] = &mut buf[..want];
+        let n = match pos {
+            Some(p) => inp.pread(&mut dst, p)?,
+            None => inp.read(&mut dst)?,
+        };
+        if n == 0 {
+            break;
+        }
+        let mut src: &[u8] = &buf[..n];
+        let w = out.write(&mut src)?;
+        total += w;
+        if let Some(p) = pos.as_mut() {
+            *p += w as i64;
+        }
+        if w < n {
+            break;
+        }
+    }
+    if let Some(p) = pos {
+        offset.write(&p)?;
+    }
+    Ok(total)
+}
+

@@ -1,0 +1,138 @@
+//! Process basics: exit, identity, the thread pointer, limits.
+
+use core::sync::atomic::Ordering;
+
+use ringo_uapi::{Errno, SysResult};
+
+use super::UserAddr;
+use crate::arch::cpu;
+use crate::process::{self, RLIMIT_COUNT, Rlimit, current};
+
+pub fn exit(status: i32) -> SysResult {
+    process::exit(status as u8)
+}
+
+pub fn exit_group(status: i32) -> SysResult {
+    process::exit(status as u8)
+}
+
+pub fn getpid() -> SysResult {
+    Ok(current().pid as usize)
+}
+
+/// One thread per process so far: the thread id is the pid.
+pub fn gettid() -> SysResult {
+    Ok(current().pid as usize)
+}
+
+pub fn getppid() -> SysResult {
+    Ok(current().ppid as usize)
+}
+
+/// Everything runs as root inside the VM: the VM is the isolation boundary.
+pub fn getuid() -> SysResult {
+    Ok(0)
+}
+
+pub fn set_tid_address(tidptr: UserAddr) -> SysResult {
+    let p = current();
+    p.clear_child_tid.store(tidptr.0, Ordering::Relaxed);
+    Ok(p.pid as usize)
+}
+
+/// Accepted and remembered by nobody yet: robust futexes matter once
+/// threads exist.
+pub fn set_robust_list(_head: UserAddr, len: usize) -> SysResult {
+    if len != 24 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+/// Restartable sequences are optional; libcs fall back when told ENOSYS.
+pub fn rseq(_rseq: UserAddr, _len: u32, _flags: i32, _sig: u32) -> SysResult {
+    Err(Errno::ENOSYS)
+}
+
+const ARCH_SET_GS: i32 = 0x1001;
+const ARCH_SET_FS: i32 = 0x1002;
+const ARCH_GET_FS: i32 = 0x1003;
+const ARCH_GET_GS: i32 = 0x1004;
+
+pub fn arch_prctl(code: i32, addr: UserAddr) -> SysResult {
+    let p = current();
+    match code {
+        ARCH_SET_FS | ARCH_SET_GS => {
+            if addr.0 >= crate::arch::uaccess::USER_LIMIT {
+                return Err(Errno::EPERM);
+            }
+            if code == ARCH_SET_FS {
+                p.fs_base.store(addr.0, Ordering::Relaxed);
+                // SAFETY: a canonical user address; FS is only used by user code.
+                unsafe { cpu::wrmsr(cpu::MSR_FS_BASE, addr.0) };
+            } else {
+                p.gs_base.store(addr.0, Ordering::Relaxed);
+                // SAFETY: in the kernel, GS is swapped: the user's GS base
+                // lives in KERNEL_GS_BASE until the return to ring 3.
+                unsafe { cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, addr.0) };
+            }
+            Ok(0)
+        }
+        ARCH_GET_FS => addr.write(&p.fs_base.load(Ordering::Relaxed)).map(|_| 0),
+        ARCH_GET_GS => addr.write(&p.gs_base.load(Ordering::Relaxed)).map(|_| 0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn limit_index(resource: u32) -> Result<usize, Errno> {
+    let i = resource as usize;
+    if i < RLIMIT_COUNT { Ok(i) } else { Err(Errno::EINVAL) }
+}
+
+pub fn getrlimit(resource: u32, rlim: UserAddr) -> SysResult {
+    let r = current().rlimits.lock()[limit_index(resource)?];
+    rlim.write(&[r.cur, r.max])?;
+    Ok(0)
+}
+
+pub fn setrlimit(resource: u32, rlim: UserAddr) -> SysResult {
+    let [cur, max]: [u64; 2] = rlim.read()?;
+    set_limit(resource, cur, max)
+}
+
+fn set_limit(resource: u32, cur: u64, max: u64) -> SysResult {
+    if cur > max {
+        return Err(Errno::EINVAL);
+    }
+    let p = current();
+    let mut l = p.rlimits.lock();
+    let i = limit_index(resource)?;
+    // Root may raise the hard limit; keep RLIMIT_NOFILE within the table.
+    if i == 7 && max > 1 << 20 {
+        return Err(Errno::EPERM);
+    }
+    l[i] = Rlimit { cur, max };
+    Ok(0)
+}
+
+pub fn prlimit64(pid: i32, resource: u32, new: UserAddr, old: UserAddr) -> SysResult {
+    let p = current();
+    if pid != 0 && pid as u32 != p.pid {
+        return Err(Errno::ESRCH);
+    }
+    let i = limit_index(resource)?;
+    let before = p.rlimits.lock()[i];
+    if !new.is_null() {
+        let [cur, max]: [u64; 2] = new.read()?;
+        set_limit(resource, cur, max)?;
+    }
+    if !old.is_null() {
+        old.write(&[before.cur, before.max])?;
+    }
+    Ok(0)
+}
+
+pub fn sched_yield() -> SysResult {
+    Ok(0)
+}
+

@@ -1,0 +1,34 @@
+//! Kernel clocks: monotonic time from the TSC since boot, wall-clock time
+//! anchored to the RTC at boot.
+
+use core::sync::atomic::{AtomicI64, Ordering};
+
+use crate::arch::{boot, cpu, rtc, tsc};
+
+/// Unix time (ns) at the kernel's first instruction.
+static BOOT_EPOCH_NS: AtomicI64 = AtomicI64::new(0);
+
+pub fn init() {
+    let now_s = rtc::unix_time().unwrap_or(1_767_225_600); // 2026-01-01 without an RTC
+    let since_boot = monotonic_ns() as i64;
+    BOOT_EPOCH_NS.store(now_s * 1_000_000_000 - since_boot, Ordering::Relaxed);
+}
+
+/// Nanoseconds since the PVH entry.
+pub fn monotonic_ns() -> u64 {
+    let khz = tsc::khz().max(1);
+    let ticks = cpu::rdtsc().saturating_sub(boot::boot_tsc());
+    // ticks * 1e6 / khz without overflowing for years of uptime.
+    ((ticks as u128 * 1_000_000) / khz as u128) as u64
+}
+
+pub fn realtime_ns() -> i64 {
+    BOOT_EPOCH_NS.load(Ordering::Relaxed) + monotonic_ns() as i64
+}
+
+/// Sleeps until monotonic time `deadline_ns`, halting between timer ticks.
+pub fn sleep_until(deadline_ns: u64) {
+    while monotonic_ns() < deadline_ns {
+        cpu::enable_interrupts_and_halt();
+    }
+}

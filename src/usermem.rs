@@ -1,0 +1,265 @@
+//! A process's user memory: its areas (ringo_mm's VmaSet) and page tables,
+//! kept in step. Pages are filled on first touch (demand paging) from what
+//! the area says backs them; nothing is shared between processes yet, so a
+//! frame mapped here belongs to this address space alone.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::{self, Write};
+
+use ringo_mm::vma::{Backing, Prot, Role, Vma, VmaSet};
+use ringo_uapi::Errno;
+
+use crate::arch::paging::{PagingError, phys_to_virt};
+use crate::arch::user_pages::{PageRights, UserPageTable};
+use crate::mem;
+
+pub const PAGE: u64 = 4096;
+/// The initial stack's top and how far it may grow (Linux's default 8 MiB).
+pub const STACK_TOP: u64 = 0x7fff_ffff_e000;
+pub const STACK_SIZE: u64 = 8 << 20;
+/// mmap without a hint searches top-down from here (below the stack gap).
+const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - (1 << 30);
+const MMAP_BOTTOM: u64 = 0x1_0000_0000;
+
+/// Where a file-backed area's bytes come from (an executable image or a
+/// file opened with mmap).
+pub trait PageSource: Send + Sync {
+    /// Fills `buf` from `offset`; bytes past the end stay as they are.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize;
+    /// The name /proc/self/maps shows.
+    fn name(&self) -> String;
+}
+
+#[derive(Clone)]
+pub struct MappedFile(pub Arc<dyn PageSource>);
+
+impl fmt::Debug for MappedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MappedFile({})", self.0.name())
+    }
+}
+
+/// A file's bytes held in memory (the executable image).
+pub struct BytesSource {
+    pub bytes: Arc<Vec<u8>>,
+    pub name: String,
+}
+
+impl PageSource for BytesSource {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        let Some(src) = self.bytes.get(offset as usize..) else { return 0 };
+        let n = src.len().min(buf.len());
+        buf[..n].copy_from_slice(&src[..n]);
+        n
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+}
+
+pub type Area = Vma<MappedFile>;
+
+pub struct AddressSpace {
+    pub vmas: VmaSet<MappedFile>,
+    pt: UserPageTable,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+/// Why a user access could not be satisfied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    /// No area there (SEGV_MAPERR).
+    Unmapped,
+    /// The area forbids this access (SEGV_ACCERR).
+    Forbidden,
+    OutOfMemory,
+}
+
+fn rights(p: Prot) -> PageRights {
+    PageRights { write: p.write, exec: p.exec }
+}
+
+impl AddressSpace {
+    pub fn new() -> Result<Self, PagingError> {
+        Ok(AddressSpace { vmas: VmaSet::new(MMAP_BOTTOM, MMAP_TOP), pt: UserPageTable::new()?, brk_start: 0, brk: 0 })
+    }
+
+    pub fn activate(&self) {
+        self.pt.activate();
+    }
+
+    /// Handles a fault at `addr`: maps the page if the area allows the
+    /// access.
+    pub fn fault(&mut self, addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
+        let page = addr & !(PAGE - 1);
+        let vma = self.vmas.find(addr).ok_or(FaultError::Unmapped)?;
+        let p = vma.prot;
+        let allowed = if exec {
+            p.exec
+        } else if write {
+            p.write
+        } else {
+            p.read || p.write || p.exec
+        };
+        if !allowed {
+            return Err(FaultError::Forbidden);
+        }
+        if self.pt.translate(page).is_some() {
+            // Mapped with the right rights: another CPU got here first, or
+            // the fault was for a different reason (e.g. SMAP): nothing to do.
+            return Ok(());
+        }
+        let frame = mem::alloc_frames(1).ok_or(FaultError::OutOfMemory)?;
+        // SAFETY: a fresh frame, reached through the direct map.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(frame) as *mut u8, PAGE as usize) };
+        bytes.fill(0);
+        if let Backing::File { file, offset, file_len } = &vma.backing {
+            let into = page - vma.start;
+            if into < *file_len {
+                let n = (*file_len - into).min(PAGE) as usize;
+                file.0.read_at(offset + into, &mut bytes[..n]);
+            }
+        }
+        let r = rights(p);
+        if self.pt.map(page, frame, r).is_err() {
+            // SAFETY: not mapped anywhere.
+            unsafe { mem::free_frames(frame, 1) };
+            return Err(FaultError::OutOfMemory);
+        }
+        Ok(())
+    }
+
+    fn release_pages(&mut self, start: u64, end: u64) {
+        self.pt.unmap_range(start, end, |phys| {
+            // SAFETY: a frame this address space mapped alone.
+            unsafe { mem::free_frames(phys, 1) }
+        });
+    }
+
+    /// Adds an area; `replace` removes what was there (MAP_FIXED).
+    pub fn map(&mut self, vma: Area, replace: bool) -> Result<u64, Errno> {
+        let start = vma.start;
+        for old in self.vmas.insert(vma, replace)? {
+            self.release_pages(old.start, old.end);
+        }
+        Ok(start)
+    }
+
+    pub fn unmap(&mut self, start: u64, len: u64) -> Result<(), Errno> {
+        for old in self.vmas.unmap(start, len)? {
+            self.release_pages(old.start, old.end);
+        }
+        Ok(())
+    }
+
+    pub fn protect(&mut self, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        self.vmas.protect(start, len, prot)?;
+        self.pt.protect_range(start, start + len, rights(prot));
+        Ok(())
+    }
+
+    /// Drops the pages of `[start, start+len)` so the next touch refills
+    /// them (MADV_DONTNEED: zeros for anonymous memory, the file for
+    /// private file mappings).
+    pub fn discard(&mut self, start: u64, len: u64) {
+        self.release_pages(start, start + len);
+    }
+
+    /// Moves the pages of `[from, from+len)` to `to` (mremap moving).
+    pub fn move_pages(&mut self, from: u64, to: u64, len: u64) -> Result<(), Errno> {
+        let mut off = 0;
+        while off < len {
+            if let Some((phys, r)) = self.pt.translate(from + off) {
+                self.pt.unmap_range(from + off, from + off + PAGE, |_| {});
+                self.pt.map(to + off, phys, r).map_err(|_| Errno::ENOMEM)?;
+            }
+            off += PAGE;
+        }
+        Ok(())
+    }
+
+    /// Sets the program break; returns the new break (unchanged on failure,
+    /// as Linux's brk does).
+    pub fn set_brk(&mut self, want: u64) -> u64 {
+        if want < self.brk_start {
+            return self.brk;
+        }
+        let old_end = self.brk.next_multiple_of(PAGE);
+        let new_end = want.next_multiple_of(PAGE);
+        if new_end > old_end {
+            if self.vmas.overlaps(old_end, new_end) {
+                return self.brk;
+            }
+            let heap_start = self.brk_start.next_multiple_of(PAGE);
+            let grown = match self.vmas.find(heap_start) {
+                Some(v) if v.role == Role::Heap => self.vmas.resize_in_place(heap_start, new_end - heap_start).is_ok(),
+                _ => self
+                    .vmas
+                    .insert(
+                        Vma {
+                            start: old_end,
+                            end: new_end,
+                            prot: Prot::RW,
+                            shared: false,
+                            backing: Backing::Anonymous,
+                            role: Role::Heap,
+                        },
+                        false,
+                    )
+                    .is_ok(),
+            };
+            if !grown {
+                return self.brk;
+            }
+        } else if new_end < old_end && self.unmap(new_end, old_end - new_end).is_err() {
+            return self.brk;
+        }
+        self.brk = want;
+        self.brk
+    }
+
+    /// /proc/self/maps, Linux's format.
+    pub fn maps_text(&self) -> String {
+        let mut s = String::new();
+        for v in self.vmas.iter() {
+            let (off, name) = match &v.backing {
+                Backing::File { file, offset, .. } => (*offset, file.0.name()),
+                Backing::Anonymous => (
+                    0,
+                    match v.role {
+                        Role::Heap => "[heap]".into(),
+                        Role::Stack => "[stack]".into(),
+                        Role::Mapping => String::new(),
+                    },
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0{}{}",
+                v.start,
+                v.end,
+                if v.prot.read { 'r' } else { '-' },
+                if v.prot.write { 'w' } else { '-' },
+                if v.prot.exec { 'x' } else { '-' },
+                if v.shared { 's' } else { 'p' },
+                off,
+                if name.is_empty() { "" } else { "                          " },
+                name
+            );
+        }
+        s
+    }
+
+    /// Frees every page and table.
+    pub fn destroy(mut self) {
+        let ranges: Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for (s, e) in ranges {
+            self.release_pages(s, e);
+        }
+        self.pt.destroy();
+    }
+}

@@ -101,6 +101,8 @@ fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) ->
         enosys_logged: Mutex::new(Default::default()),
         clear_child_tid: AtomicU64::new(0),
         umask: AtomicU32::new(0o022),
+        pgid: AtomicU32::new(0),
+        sid: AtomicU32::new(0),
         fs_base: AtomicU64::new(0),
         gs_base: AtomicU64::new(0),
         start_tsc: cpu::rdtsc(),

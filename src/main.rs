@@ -137,6 +137,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     if let Some(name) = args.ktest {
         ktest::run(name, &boot.memmap);
     }
+    log::info!("syscalls: {} of {} implemented", syscall::implemented(), ringo_syscalls::COUNT);
     if args.strace {
         syscall::enable_strace();
     }

@@ -51,6 +51,8 @@ pub struct Process {
     pub enosys_logged: Mutex<BTreeSet<u64>>,
     pub clear_child_tid: AtomicU64,
     pub umask: AtomicU32,
+    pub pgid: AtomicU32,
+    pub sid: AtomicU32,
     pub fs_base: AtomicU64,
     pub gs_base: AtomicU64,
     pub start_tsc: u64,

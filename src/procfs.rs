@@ -96,15 +96,17 @@ fn cmdline() -> Result<Vec<u8>, Errno> {
     Ok(process::current().cmdline.clone())
 }
 
-/// Fills /proc. `/proc/self` is a directory of the current process's files
-/// (one process for now; per-pid directories come with fork).
+/// Fills /proc. There is one process, init (pid 1): its directory shows
+/// the current process, and `/proc/self` links to it. Per-process
+/// directories listed from the process table come with fork.
 pub fn populate(fs: &ProcFs) {
     let root = fs.root();
     let added = (|| -> Result<(), Errno> {
         root.add_file(b"cpuinfo", 0o444, cpuinfo)?;
         root.add_file(b"meminfo", 0o444, meminfo)?;
         root.add_file(b"uptime", 0o444, uptime)?;
-        let me = root.add_dir(b"self", 0o555, None)?;
+        root.add_symlink(b"self", || Ok(format!("{}", process::current().pid).into_bytes()))?;
+        let me = root.add_dir(b"1", 0o555, None)?;
         me.add_file(b"status", 0o444, status)?;
         me.add_file(b"maps", 0o444, maps)?;
         me.add_file(b"auxv", 0o400, auxv)?;

@@ -158,7 +158,8 @@ impl AddressSpace {
 
     pub fn protect(&mut self, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
         self.vmas.protect(start, len, prot)?;
-        self.pt.protect_range(start, start + len, rights(prot));
+        let r = (prot.read || prot.write || prot.exec).then(|| rights(prot));
+        self.pt.protect_range(start, start + len, r);
         Ok(())
     }
 

@@ -8,9 +8,9 @@ mod memory;
 
 use alloc::sync::Arc;
 
-use ringo_uapi::Errno;
 use crate::ramfs::RamFs;
 use crate::vfs::{Clock, DeviceRegistry, Inode, NewKind, NewNode, ReadBuf, WriteBuf};
+use ringo_uapi::Errno;
 
 pub use console::ConsoleDevice;
 pub use memory::{Full, Null, Random, Zero};

@@ -58,12 +58,8 @@ fn encode(e: &Collected, record: &mut [u8]) -> Result<usize, Errno> {
     if len > record.len() {
         return Err(Errno::ENAMETOOLONG);
     }
-    let header = Dirent64Header {
-        d_ino: e.ino,
-        d_off: e.next as i64,
-        d_reclen: len as u16,
-        d_type: e.kind.dirent_type(),
-    };
+    let header =
+        Dirent64Header { d_ino: e.ino, d_off: e.next as i64, d_reclen: len as u16, d_type: e.kind.dirent_type() };
     let name_at = Dirent64Header::NAME_OFFSET;
     record[..name_at].copy_from_slice(&header.to_bytes());
     record[name_at..name_at + e.name.len()].copy_from_slice(&e.name);
@@ -71,8 +67,17 @@ fn encode(e: &Collected, record: &mut [u8]) -> Result<usize, Errno> {
     Ok(len)
 }
 
-/// Decodes records (for tests and the strace decoder): (ino, off, type, name).
-pub fn parse_getdents64(mut bytes: &[u8]) -> Result<Vec<(u64, i64, u8, Vec<u8>)>, Errno> {
+/// One decoded getdents64 record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedDirent {
+    pub ino: u64,
+    pub off: i64,
+    pub kind: u8,
+    pub name: Vec<u8>,
+}
+
+/// Decodes records (for tests and the strace decoder).
+pub fn parse_getdents64(mut bytes: &[u8]) -> Result<Vec<ParsedDirent>, Errno> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
         let head = bytes.get(..Dirent64Header::NAME_OFFSET).ok_or(Errno::EINVAL)?;
@@ -85,12 +90,12 @@ pub fn parse_getdents64(mut bytes: &[u8]) -> Result<Vec<(u64, i64, u8, Vec<u8>)>
         let off = i64::from_ne_bytes(word(8));
         let reclen = u16::from_ne_bytes([head[16], head[17]]) as usize;
         let kind = head[18];
-        if reclen < Dirent64Header::NAME_OFFSET + 1 || reclen > bytes.len() || reclen % 8 != 0 {
+        if reclen < Dirent64Header::NAME_OFFSET + 1 || reclen > bytes.len() || !reclen.is_multiple_of(8) {
             return Err(Errno::EINVAL);
         }
         let name_area = &bytes[Dirent64Header::NAME_OFFSET..reclen];
         let name_len = name_area.iter().position(|&b| b == 0).ok_or(Errno::EINVAL)?;
-        out.push((ino, off, kind, name_area[..name_len].to_vec()));
+        out.push(ParsedDirent { ino, off, kind, name: name_area[..name_len].to_vec() });
         bytes = &bytes[reclen..];
     }
     Ok(out)
@@ -121,18 +126,21 @@ mod tests {
         // ".", "..", "file", "link", "sub": 24 bytes each (names of up to 4 bytes).
         assert_eq!(used, 5 * 24);
         let parsed = parse_getdents64(&buf[..used]).expect("parse");
-        let names: Vec<_> = parsed.iter().map(|e| e.3.clone()).collect();
+        let names: Vec<_> = parsed.iter().map(|e| e.name.clone()).collect();
         assert_eq!(names, vec![b".".to_vec(), b"..".to_vec(), b"file".to_vec(), b"sub".to_vec(), b"link".to_vec()]);
-        assert_eq!(parsed[0].2, DT_DIR);
-        assert_eq!(parsed[2].2, DT_REG);
-        assert_eq!(parsed[3].2, DT_DIR);
-        assert_eq!(parsed[4].2, DT_LNK);
-        assert_eq!(parsed[4].1 as u64, next);
+        assert_eq!(parsed[0].kind, DT_DIR);
+        assert_eq!(parsed[2].kind, DT_REG);
+        assert_eq!(parsed[3].kind, DT_DIR);
+        assert_eq!(parsed[4].kind, DT_LNK);
+        assert_eq!(parsed[4].off as u64, next);
         // Record 2 by hand: reclen at 16, type at 18, name at 19, NUL, zero padding.
         let r = &buf[48..72];
         assert_eq!(u16::from_ne_bytes([r[16], r[17]]), 24);
         assert_eq!(&r[19..24], b"file\0");
-        assert_eq!(u64::from_ne_bytes(r[0..8].try_into().expect("8 bytes")), fs.root().lookup(b"file").expect("file").node_id().ino);
+        assert_eq!(
+            u64::from_ne_bytes(r[0..8].try_into().expect("8 bytes")),
+            fs.root().lookup(b"file").expect("file").node_id().ino
+        );
         // The next call continues after the last record.
         assert_eq!(fill_getdents64(&*fs.root(), next, &mut &mut buf[..]), Ok((0, next)));
     }
@@ -149,7 +157,7 @@ mod tests {
                 break;
             }
             assert!(used <= 48, "two 24-byte records fit in 50 bytes");
-            seen.extend(parse_getdents64(&buf[..used]).expect("parse").into_iter().map(|e| e.3));
+            seen.extend(parse_getdents64(&buf[..used]).expect("parse").into_iter().map(|e| e.name));
             pos = next;
         }
         assert_eq!(seen.len(), 5);
@@ -172,7 +180,7 @@ mod tests {
         let mut buf = [0u8; 4096];
         let (used, _) = fill_getdents64(&*fs.root(), 0, &mut &mut buf[..]).expect("getdents");
         let parsed = parse_getdents64(&buf[..used]).expect("parse");
-        assert!(parsed.iter().any(|e| e.3 == long));
+        assert!(parsed.iter().any(|e| e.name == long));
         assert_eq!(used % 8, 0);
     }
 

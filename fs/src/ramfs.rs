@@ -84,7 +84,7 @@ impl RamFs {
 /// Whether `kind` is something ramfs stores (everything mknod can make).
 fn storable(kind: &NewKind<'_>) -> Result<(), Errno> {
     match kind {
-        NewKind::Symlink(target) if target.is_empty() => Err(Errno::ENOENT),
+        NewKind::Symlink([]) => Err(Errno::ENOENT),
         _ => Ok(()),
     }
 }

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use ringo_fs::fdtable::OpenFile;
-use ringo_fs::vfs::{Creation, Inode, InodeKind, OpenFlags, PathContext, RenameFlags, to_stat, to_statx};
+use ringo_fs::vfs::{Creation, Inode, InodeKind, OpenFlags, PathContext, RenameFlags, SetAttr, to_stat, to_statx};
 use ringo_uapi::fs::*;
 use ringo_uapi::{Errno, SysResult};
 
@@ -356,6 +356,53 @@ pub fn fstatfs(fd: Fd, buf: UserAddr) -> SysResult {
     Ok(0)
 }
 
+fn set_attr_at(dirfd: Fd, path: UserAddr, flags: u32, attr: SetAttr) -> SysResult {
+    let node = stat_node(dirfd, path, flags)?;
+    node.set_attr(&attr)?;
+    Ok(0)
+}
+
+pub fn chmod(path: UserAddr, mode: u32) -> SysResult {
+    fchmodat(Fd(AT_FDCWD), path, mode)
+}
+
+pub fn fchmodat(dirfd: Fd, path: UserAddr, mode: u32) -> SysResult {
+    set_attr_at(dirfd, path, 0, SetAttr { perm: Some(mode & 0o7777), ..SetAttr::default() })
+}
+
+pub fn fchmod(fd: Fd, mode: u32) -> SysResult {
+    file(fd)?.inode().set_attr(&SetAttr { perm: Some(mode & 0o7777), ..SetAttr::default() })?;
+    Ok(0)
+}
+
+fn owner(uid: u32, gid: u32) -> SetAttr {
+    // -1 leaves the id unchanged.
+    SetAttr { uid: (uid != u32::MAX).then_some(uid), gid: (gid != u32::MAX).then_some(gid), ..SetAttr::default() }
+}
+
+pub fn chown(path: UserAddr, uid: u32, gid: u32) -> SysResult {
+    set_attr_at(Fd(AT_FDCWD), path, 0, owner(uid, gid))
+}
+
+pub fn lchown(path: UserAddr, uid: u32, gid: u32) -> SysResult {
+    set_attr_at(Fd(AT_FDCWD), path, AT_SYMLINK_NOFOLLOW, owner(uid, gid))
+}
+
+pub fn fchown(fd: Fd, uid: u32, gid: u32) -> SysResult {
+    file(fd)?.inode().set_attr(&owner(uid, gid))?;
+    Ok(0)
+}
+
+pub fn fchownat(dirfd: Fd, path: UserAddr, uid: u32, gid: u32, flags: u32) -> SysResult {
+    set_attr_at(dirfd, path, flags, owner(uid, gid))
+}
+
+pub fn symlinkat(target: UserAddr, dirfd: Fd, path: UserAddr) -> SysResult {
+    let (t, p) = (path_arg(target)?, path_arg(path)?);
+    at(dirfd, &p, |ctx| ctx.symlink(&t, &p, 0, 0))?;
+    Ok(0)
+}
+
 /// Everything lives in memory: there is nothing to flush.
 pub fn fsync(fd: Fd) -> SysResult {
     file(fd)?;
@@ -393,3 +440,48 @@ pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysRes
     Ok(total)
 }
 
+
+const POLLIN: i16 = 0x001;
+const POLLOUT: i16 = 0x004;
+const POLLNVAL: i16 = 0x020;
+
+/// poll over what exists so far (files, devices, the console): regular
+/// files and most devices are always ready; the console is readable when
+/// the serial port holds a byte. Waits by halting between timer ticks.
+pub fn poll(fds: UserAddr, nfds: u32, timeout_ms: i32) -> SysResult {
+    if nfds > 4096 {
+        return Err(Errno::EINVAL);
+    }
+    let deadline = (timeout_ms >= 0).then(|| crate::time::monotonic_ns() + timeout_ms as u64 * 1_000_000);
+    loop {
+        let mut ready = 0;
+        for i in 0..nfds as u64 {
+            let slot = fds.offset(8 * i);
+            // struct pollfd { int fd; short events; short revents; }
+            let [fd, events_word]: [u32; 2] = slot.read()?;
+            let fd = fd as i32;
+            let events = events_word as u16 as i16;
+            let revents = if fd < 0 {
+                0
+            } else {
+                match file(Fd(fd)) {
+                    Err(_) => POLLNVAL,
+                    Ok(f) => {
+                        let console = f.inode().metadata().rdev == ringo_fs::devfs::numbers::CONSOLE
+                            || f.inode().metadata().rdev == ringo_fs::devfs::numbers::TTY;
+                        let readable = !console || crate::arch::serial::Serial::has_input();
+                        (if readable { events & POLLIN } else { 0 }) | (events & POLLOUT)
+                    }
+                }
+            };
+            slot.offset(6).write_bytes(&revents.to_le_bytes())?;
+            if revents != 0 {
+                ready += 1;
+            }
+        }
+        if ready > 0 || deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
+            return Ok(ready);
+        }
+        crate::arch::cpu::enable_interrupts_and_halt();
+    }
+}

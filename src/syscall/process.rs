@@ -132,6 +132,50 @@ pub fn prlimit64(pid: i32, resource: u32, new: UserAddr, old: UserAddr) -> SysRe
     Ok(0)
 }
 
+/// Process groups and sessions: init starts in session 0 and group 0, as
+/// on Linux, until it calls setsid. Job control comes with the shell work.
+pub fn getpgid(pid: i32) -> SysResult {
+    let p = current();
+    if pid != 0 && pid as u32 != p.pid {
+        return Err(Errno::ESRCH);
+    }
+    Ok(p.pgid.load(Ordering::Relaxed) as usize)
+}
+
+pub fn getpgrp() -> SysResult {
+    getpgid(0)
+}
+
+pub fn getsid(pid: i32) -> SysResult {
+    let p = current();
+    if pid != 0 && pid as u32 != p.pid {
+        return Err(Errno::ESRCH);
+    }
+    Ok(p.sid.load(Ordering::Relaxed) as usize)
+}
+
+pub fn setsid() -> SysResult {
+    let p = current();
+    if p.pgid.load(Ordering::Relaxed) == p.pid {
+        return Err(Errno::EPERM);
+    }
+    p.sid.store(p.pid, Ordering::Relaxed);
+    p.pgid.store(p.pid, Ordering::Relaxed);
+    Ok(p.pid as usize)
+}
+
+pub fn setpgid(pid: i32, pgid: i32) -> SysResult {
+    let p = current();
+    if (pid != 0 && pid as u32 != p.pid) || pgid < 0 {
+        return Err(if pgid < 0 { Errno::EINVAL } else { Errno::ESRCH });
+    }
+    if p.sid.load(Ordering::Relaxed) == p.pid {
+        return Err(Errno::EPERM);
+    }
+    p.pgid.store(if pgid == 0 { p.pid } else { pgid as u32 }, Ordering::Relaxed);
+    Ok(0)
+}
+
 pub fn sched_yield() -> SysResult {
     Ok(0)
 }

@@ -86,3 +86,49 @@ pub fn sigaltstack(ss: UserAddr, old: UserAddr) -> SysResult {
     }
     Ok(0)
 }
+
+const SIG_IGN: u64 = 1;
+
+/// Signals to itself (the only process): ignored when the program said so
+/// or when the default is to ignore; otherwise the default action, which
+/// ends the process (handlers run once signal delivery exists).
+fn raise(sig: i32) -> SysResult {
+    if !(0..=NSIG).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let p = current();
+    let handler = p.signals.lock().actions[(sig - 1) as usize][0];
+    // SIGCHLD, SIGCONT, SIGURG and SIGWINCH are ignored by default.
+    if handler == SIG_IGN || matches!(sig, 17 | 18 | 23 | 28) {
+        return Ok(0);
+    }
+    crate::process::exit_by_signal(sig as u8)
+}
+
+fn is_self(pid: i32) -> bool {
+    pid == current().pid as i32 || pid == 0 || pid == -1
+}
+
+pub fn kill(pid: i32, sig: i32) -> SysResult {
+    if !is_self(pid) && pid != -(current().pgid.load(core::sync::atomic::Ordering::Relaxed) as i32) {
+        return Err(Errno::ESRCH);
+    }
+    raise(sig)
+}
+
+pub fn tkill(tid: i32, sig: i32) -> SysResult {
+    if tid != current().pid as i32 {
+        return Err(if tid <= 0 { Errno::EINVAL } else { Errno::ESRCH });
+    }
+    raise(sig)
+}
+
+pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
+    if tgid != current().pid as i32 {
+        return Err(if tgid <= 0 { Errno::EINVAL } else { Errno::ESRCH });
+    }
+    tkill(tid, sig)
+}

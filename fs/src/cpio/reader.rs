@@ -135,8 +135,21 @@ impl<'a> Entries<'a> {
         for (i, slot) in f.iter_mut().enumerate() {
             *slot = hex_field(header, i).map_err(|kind| self.fail(kind))?;
         }
-        let [ino, mode, uid, gid, nlink, mtime, filesize, dev_major, dev_minor, rdev_major, rdev_minor, namesize, check] =
-            f;
+        let [
+            ino,
+            mode,
+            uid,
+            gid,
+            nlink,
+            mtime,
+            filesize,
+            dev_major,
+            dev_minor,
+            rdev_major,
+            rdev_minor,
+            namesize,
+            check,
+        ] = f;
         let namesize = namesize as usize;
         let name_start = at + HEADER_LEN;
         let Some(name_end) = name_start.checked_add(namesize).filter(|&e| e <= archive.len()) else {

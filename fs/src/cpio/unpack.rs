@@ -72,9 +72,11 @@ pub fn unpack(archive: &[u8], root: &Arc<dyn Inode>) -> Result<UnpackSummary, Cp
     Ok(summary)
 }
 
-/// The directory an entry goes in (made as needed) and its final name;
-/// `None` for the root itself.
-fn place(ns: &Namespace, root: &Arc<dyn Inode>, name: &[u8]) -> Result<Option<(Arc<dyn Inode>, Vec<u8>)>, Errno> {
+/// Makes the parents of `name` as needed.
+/// The directory an entry goes in and its name there; `None` for the root.
+type Placement = Option<(Arc<dyn Inode>, Vec<u8>)>;
+
+fn place(ns: &Namespace, root: &Arc<dyn Inode>, name: &[u8]) -> Result<Placement, Errno> {
     let parts: Vec<&[u8]> = name.split(|&b| b == b'/').filter(|p| !p.is_empty() && *p != b".").collect();
     let Some((last, dirs)) = parts.split_last() else { return Ok(None) };
     let mut dir = root.clone();
@@ -167,7 +169,8 @@ fn make(
                 }
                 None => {
                     summary.files += 1;
-                    let node = dir.create(name, NewNode::file(perm).owned_by(uid, gid)).map_err(|e| fail("create", e))?;
+                    let node =
+                        dir.create(name, NewNode::file(perm).owned_by(uid, gid)).map_err(|e| fail("create", e))?;
                     if entry.nlink >= 2 {
                         links.insert(key, node.clone());
                     }
@@ -182,8 +185,7 @@ fn make(
         }
         InodeKind::Symlink => {
             summary.symlinks += 1;
-            dir.create(name, NewNode::symlink(entry.data).owned_by(uid, gid))
-                .map_err(|e| fail("symlink", e))?
+            dir.create(name, NewNode::symlink(entry.data).owned_by(uid, gid)).map_err(|e| fail("symlink", e))?
         }
         InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo | InodeKind::Socket => {
             summary.nodes += 1;

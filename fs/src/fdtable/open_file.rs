@@ -7,8 +7,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use ringo_uapi::Errno;
 use ringo_uapi::fs::{
-    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY,
-    O_NONBLOCK, O_TRUNC, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NONBLOCK,
+    O_TRUNC, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
 };
 
 use crate::dirent::fill_getdents64;
@@ -56,7 +56,12 @@ impl OpenFile {
     }
 
     /// open(2) in one call: resolve or create `path`, then open it.
-    pub fn open(ctx: &PathContext<'_>, path: &[u8], flags: OpenFlags, create: Creation) -> Result<Arc<OpenFile>, Errno> {
+    pub fn open(
+        ctx: &PathContext<'_>,
+        path: &[u8],
+        flags: OpenFlags,
+        create: Creation,
+    ) -> Result<Arc<OpenFile>, Errno> {
         let opened = ctx.open_node(path, flags, create)?;
         OpenFile::new(opened.node, flags, opened.path)
     }
@@ -80,9 +85,9 @@ impl OpenFile {
 
     /// F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT and O_NOATIME change.
     pub fn set_flags(&self, bits: u32) {
-        let _ = self.status.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-            Some((old & !SETFL_MASK) | (bits & SETFL_MASK))
-        });
+        let _ = self
+            .status
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| Some((old & !SETFL_MASK) | (bits & SETFL_MASK)));
     }
 
     pub fn offset(&self) -> u64 {

@@ -178,10 +178,10 @@ impl FdTable {
     pub fn close_on_exec(&mut self) -> Vec<Arc<OpenFile>> {
         let mut closed = Vec::new();
         for slot in self.slots.iter_mut() {
-            if slot.as_ref().is_some_and(|s| s.cloexec) {
-                if let Some(s) = slot.take() {
-                    closed.push(s.file);
-                }
+            if slot.as_ref().is_some_and(|s| s.cloexec)
+                && let Some(s) = slot.take()
+            {
+                closed.push(s.file);
             }
         }
         while self.slots.last().is_some_and(Option::is_none) {

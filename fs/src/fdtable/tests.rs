@@ -2,9 +2,9 @@ use alloc::sync::Arc;
 
 use ringo_uapi::Errno;
 use ringo_uapi::fs::{
-    F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_SETFD, F_SETFL, FD_CLOEXEC, O_APPEND, O_CLOEXEC,
-    O_CREAT, O_DIRECTORY, O_LARGEFILE, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
-    SEEK_END, SEEK_HOLE, SEEK_SET,
+    F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_SETFD, F_SETFL, FD_CLOEXEC, O_APPEND, O_CLOEXEC, O_CREAT,
+    O_DIRECTORY, O_LARGEFILE, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE,
+    SEEK_SET,
 };
 
 use super::{DEFAULT_NOFILE, FdTable, OpenFile};
@@ -215,7 +215,7 @@ fn directory_reading_through_an_open_file() {
     let dir = w.open("/", O_RDONLY | O_DIRECTORY).expect("dir");
     let mut buf = [0u8; 1024];
     let used = dir.getdents64(&mut &mut buf[..]).expect("getdents");
-    let names: Vec<_> = parse_getdents64(&buf[..used]).expect("parse").into_iter().map(|e| e.3).collect();
+    let names: Vec<_> = parse_getdents64(&buf[..used]).expect("parse").into_iter().map(|e| e.name).collect();
     assert_eq!(names, vec![b".".to_vec(), b"..".to_vec(), b"one".to_vec(), b"two".to_vec()]);
     assert_eq!(dir.getdents64(&mut &mut buf[..]), Ok(0));
     assert_eq!(dir.lseek(0, SEEK_SET), Ok(0), "rewinddir");

@@ -56,7 +56,7 @@ impl<T: Clone> DirTable<T> {
     }
 
     /// Entries at or after position `pos`, each with the position after it.
-    pub fn from_position(&self, pos: u64) -> impl Iterator<Item = (&[u8], &T, u64)> {
+    pub fn starting_at(&self, pos: u64) -> impl Iterator<Item = (&[u8], &T, u64)> {
         self.by_cookie.range(pos.max(FIRST_COOKIE)..).filter_map(|(&cookie, name)| {
             self.by_name.get(name.as_slice()).map(|slot| (name.as_slice(), &slot.value, cookie + 1))
         })
@@ -73,12 +73,12 @@ mod tests {
         for name in [&b"c"[..], b"a", b"b", b"d"] {
             assert!(t.insert(name, name[0]).is_none());
         }
-        let first_two: Vec<_> = t.from_position(0).take(2).map(|(n, _, next)| (n.to_vec(), next)).collect();
+        let first_two: Vec<_> = t.starting_at(0).take(2).map(|(n, _, next)| (n.to_vec(), next)).collect();
         assert_eq!(first_two, vec![(b"c".to_vec(), 3), (b"a".to_vec(), 4)]);
         // Remove what was already returned, as rm -r does, then continue.
         t.remove(b"c");
         t.remove(b"a");
-        let rest: Vec<_> = t.from_position(4).map(|(n, v, _)| (n.to_vec(), *v)).collect();
+        let rest: Vec<_> = t.starting_at(4).map(|(n, v, _)| (n.to_vec(), *v)).collect();
         assert_eq!(rest, vec![(b"b".to_vec(), b'b'), (b"d".to_vec(), b'd')]);
         assert_eq!(t.len(), 2);
     }
@@ -89,7 +89,7 @@ mod tests {
         t.insert(b"x", 1);
         t.insert(b"y", 2);
         assert_eq!(t.insert(b"x", 3), Some(1));
-        let all: Vec<_> = t.from_position(0).map(|(n, v, _)| (n.to_vec(), *v)).collect();
+        let all: Vec<_> = t.starting_at(0).map(|(n, v, _)| (n.to_vec(), *v)).collect();
         assert_eq!(all, vec![(b"x".to_vec(), 3), (b"y".to_vec(), 2)]);
         assert_eq!(t.remove(b"x"), Some(3));
         assert!(t.get(b"x").is_none());

@@ -302,7 +302,7 @@ impl RamNode {
             }
         }
         let entries = dir.entries.read();
-        for (name, node, next) in entries.from_position(pos) {
+        for (name, node, next) in entries.starting_at(pos) {
             if !sink(DirEntry { name, ino: node.ino, kind: node.kind(), next }) {
                 break;
             }

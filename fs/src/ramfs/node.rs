@@ -14,8 +14,8 @@ use spin::{Mutex, Once, RwLock};
 use super::Shared;
 use super::dir_table::DirTable;
 use crate::vfs::{
-    Device, DirSink, Inode, InodeKind, Metadata, NewKind, NodeId, OpenFlags, ReadBuf, RenameFlags, SetAttr,
-    TimeChange, Timespec, WriteBuf,
+    Device, DirSink, Inode, InodeKind, Metadata, NewKind, NodeId, OpenFlags, ReadBuf, RenameFlags, SetAttr, TimeChange,
+    Timespec, WriteBuf,
 };
 
 pub(super) struct Attrs {

@@ -151,9 +151,9 @@ fn readdir_survives_removal_between_calls() {
         if used == 0 {
             break;
         }
-        for (_, _, _, name) in parse_getdents64(&buf[..used]).expect("parse") {
-            if name != b"." && name != b".." {
-                root.unlink(&name).expect("unlink");
+        for entry in parse_getdents64(&buf[..used]).expect("parse") {
+            if entry.name != b"." && entry.name != b".." {
+                root.unlink(&entry.name).expect("unlink");
                 removed += 1;
             }
         }

@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ringo_uapi::Errno;
-use ringo_uapi::fs::{O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_TRUNC, PATH_MAX, __O_TMPFILE};
+use ringo_uapi::fs::{__O_TMPFILE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_TRUNC, PATH_MAX};
 
 use super::flags::{OpenFlags, RenameFlags};
 use super::inode::{Inode, InodeKind, NewKind, NewNode, SetAttr};
@@ -51,8 +51,11 @@ impl PathContext<'_> {
         }
         let follow = !flags.contains(O_NOFOLLOW);
         let creating = flags.contains(O_CREAT) && !flags.path_only();
-        let (located, created) =
-            if creating { self.open_or_create(path, flags, follow, create)? } else { (self.locate(path, follow)?, false) };
+        let (located, created) = if creating {
+            self.open_or_create(path, flags, follow, create)?
+        } else {
+            (self.locate(path, follow)?, false)
+        };
         let node = located.node.clone();
         match node.kind() {
             InodeKind::Symlink if !flags.path_only() => return Err(Errno::ELOOP),
@@ -176,7 +179,13 @@ impl PathContext<'_> {
     }
 
     /// rename(2)/renameat2(2): `old_path` in this context, `new_path` in `new`.
-    pub fn rename(&self, old_path: &[u8], new: &PathContext<'_>, new_path: &[u8], flags: RenameFlags) -> Result<(), Errno> {
+    pub fn rename(
+        &self,
+        old_path: &[u8],
+        new: &PathContext<'_>,
+        new_path: &[u8],
+        flags: RenameFlags,
+    ) -> Result<(), Errno> {
         let old = self.resolve_parent(old_path)?;
         let newp = new.resolve_parent(new_path)?;
         let Last::Name(old_name) = old.last else { return Err(Errno::EBUSY) };

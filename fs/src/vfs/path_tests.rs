@@ -397,6 +397,7 @@ fn display_paths_of_opened_files() {
     assert_eq!(ctx.display_path(&located, b"b/../b/f"), b"/a/b/f".to_vec());
     let located = ctx.locate(b"/a/b/.", true).expect("dir");
     assert_eq!(ctx.display_path(&located, b""), b"/a/b".to_vec());
-    let names: Vec<_> = ["/", "/a"].iter().map(|p| ctx.display_path(&ctx.locate(p.as_bytes(), true).expect("root"), b"")).collect();
+    let names: Vec<_> =
+        ["/", "/a"].iter().map(|p| ctx.display_path(&ctx.locate(p.as_bytes(), true).expect("root"), b"")).collect();
     assert_eq!(names, vec![b"/".to_vec(), b"/a".to_vec()]);
 }

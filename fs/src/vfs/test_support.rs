@@ -21,16 +21,14 @@ pub fn ramfs() -> RamFs {
 
 /// A ramfs root in a namespace, with paths resolved from the root.
 pub struct World {
-    pub fs: RamFs,
     pub ns: Namespace,
     pub root: Arc<dyn Inode>,
 }
 
 impl World {
     pub fn new() -> Self {
-        let fs = ramfs();
-        let root = fs.root();
-        World { ns: Namespace::new(root.clone()), fs, root }
+        let root = ramfs().root();
+        World { ns: Namespace::new(root.clone()), root }
     }
 
     pub fn ctx(&self) -> PathContext<'_> {

@@ -22,19 +22,40 @@ pub mod user_pages;
 pub use cpu::without_interrupts;
 
 /// CR0/CR4 features every CPU runs with: write protection in ring 0,
-/// global pages, and SMEP where present (ring 0 never executes user pages).
+/// global pages, SMEP where present (ring 0 never executes user pages), and
+/// the FPU/SSE/AVX state user programs expect (the kernel itself is built
+/// without SSE).
 pub fn enable_cpu_features() {
     use ::x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
-    // SAFETY: these bits only restrict what ring 0 may do; the kernel never
-    // writes read-only pages or executes user pages.
+    use ::x86_64::registers::xcontrol::{XCr0, XCr0Flags};
+    let (_, _, ecx1, _) = cpu::cpuid(1);
+    let xsave = ecx1 & (1 << 26) != 0;
+    let avx = ecx1 & (1 << 28) != 0;
+    // SAFETY: WP/SMEP only restrict ring 0, which never writes read-only
+    // pages or executes user pages; the FPU bits enable state that user
+    // code uses and nothing in the kernel touches.
     unsafe {
-        Cr0::update(|f| f.insert(Cr0Flags::WRITE_PROTECT));
+        Cr0::update(|f| {
+            f.insert(Cr0Flags::WRITE_PROTECT | Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR);
+            f.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
+        });
         Cr4::update(|f| {
-            f.insert(Cr4Flags::PAGE_GLOBAL);
+            f.insert(Cr4Flags::PAGE_GLOBAL | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE);
             if cpu::has_smep() {
                 f.insert(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION);
             }
+            if xsave {
+                f.insert(Cr4Flags::OSXSAVE);
+            }
         });
+        if xsave {
+            let mut x = XCr0Flags::X87 | XCr0Flags::SSE;
+            if avx {
+                x |= XCr0Flags::AVX;
+            }
+            XCr0::write(x);
+        }
+        core::arch::asm!("fninit", options(nomem, nostack));
     }
 }
 

@@ -101,10 +101,6 @@ pub fn enable_smap() {
     }
 }
 
-pub fn smap_enabled() -> bool {
-    SMAP_ON.load(Ordering::Relaxed)
-}
-
 /// The recovery address for a fault at `rip`, if `rip` is a user access.
 pub fn fixup_for(rip: u64) -> Option<u64> {
     // SAFETY: the linker-script bounds of .ex_table, pairs of u64.

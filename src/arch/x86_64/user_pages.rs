@@ -30,6 +30,12 @@ impl PageRights {
     }
 }
 
+/// A PROT_NONE page: not present (any access faults) but still owning its
+/// frame, so the entry is not "unused" and unmapping frees the frame.
+fn r_none_flags() -> F {
+    F::USER_ACCESSIBLE | F::NO_EXECUTE
+}
+
 pub struct UserPageTable {
     pml4: u64,
 }
@@ -58,10 +64,6 @@ impl UserPageTable {
             t[i] = k[i].clone();
         }
         Ok(UserPageTable { pml4 })
-    }
-
-    pub fn root(&self) -> u64 {
-        self.pml4
     }
 
     pub fn is_active(&self) -> bool {
@@ -153,12 +155,17 @@ impl UserPageTable {
         });
     }
 
-    /// Sets the rights of every mapped page in `[start, end)`.
-    pub fn protect_range(&mut self, start: u64, end: u64, rights: PageRights) {
+    /// Sets the rights of every mapped page in `[start, end)`; `None`
+    /// (PROT_NONE) makes the pages absent while keeping their frames.
+    pub fn protect_range(&mut self, start: u64, end: u64, rights: Option<PageRights>) {
         let active = self.is_active();
         self.for_each_leaf(start, end, |va, e| {
             let addr = e.addr();
-            e.set_addr(addr, rights.flags());
+            let flags = match rights {
+                Some(r) => r.flags(),
+                None => r_none_flags(),
+            };
+            e.set_addr(addr, flags);
             if active {
                 flush(va);
             }

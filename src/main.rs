@@ -73,7 +73,6 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     arch::enable_cpu_features();
     arch::uaccess::enable_smap();
     arch::syscall_entry::init();
-    time::init();
     let frames = mem::frame_stats();
     log::info!(
         "memory: {} MiB usable, {} MiB free after kernel setup",
@@ -112,6 +111,8 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         }
     }
 
+    arch::enable_user_fpu();
+    time::init();
     let cpus = match acpi::cpus(boot.rsdp) {
         Ok(list) => {
             if list.ignored > 0 {

@@ -168,11 +168,11 @@ impl OpenFile {
     /// lseek(2). Directories take SEEK_SET and SEEK_CUR to positions from
     /// getdents64 (telldir/seekdir); files also SEEK_END, SEEK_DATA, SEEK_HOLE.
     pub fn lseek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
-        if !self.seekable {
-            return Err(Errno::ESPIPE);
-        }
         if self.flags().path_only() {
             return Err(Errno::EBADF);
+        }
+        if !self.seekable {
+            return Err(Errno::ESPIPE);
         }
         let cur = self.offset.load(Ordering::Relaxed) as i64;
         let size = || self.io.metadata().size as i64;

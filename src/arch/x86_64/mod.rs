@@ -22,28 +22,41 @@ pub mod user_pages;
 pub use cpu::without_interrupts;
 
 /// CR0/CR4 features every CPU runs with: write protection in ring 0,
-/// global pages, SMEP where present (ring 0 never executes user pages), and
-/// the FPU/SSE/AVX state user programs expect (the kernel itself is built
-/// without SSE).
+/// global pages, and SMEP where present (ring 0 never executes user pages).
 pub fn enable_cpu_features() {
+    use ::x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
+    // SAFETY: these bits only restrict what ring 0 may do; the kernel never
+    // writes read-only pages or executes user pages.
+    unsafe {
+        Cr0::update(|f| f.insert(Cr0Flags::WRITE_PROTECT));
+        Cr4::update(|f| {
+            f.insert(Cr4Flags::PAGE_GLOBAL);
+            if cpu::has_smep() {
+                f.insert(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION);
+            }
+        });
+    }
+}
+
+/// The FPU/SSE/AVX state user programs expect (the kernel itself is built
+/// without SSE). Enabled after the ring-3 probe: a software hypervisor's
+/// instruction emulator may not handle XSETBV, and the probe's one line is
+/// more useful than a hang.
+pub fn enable_user_fpu() {
     use ::x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
     use ::x86_64::registers::xcontrol::{XCr0, XCr0Flags};
     let (_, _, ecx1, _) = cpu::cpuid(1);
     let xsave = ecx1 & (1 << 26) != 0;
     let avx = ecx1 & (1 << 28) != 0;
-    // SAFETY: WP/SMEP only restrict ring 0, which never writes read-only
-    // pages or executes user pages; the FPU bits enable state that user
-    // code uses and nothing in the kernel touches.
+    // SAFETY: enables state that user code uses and the kernel never
+    // touches; XCR0 gets only features CPUID reports.
     unsafe {
         Cr0::update(|f| {
-            f.insert(Cr0Flags::WRITE_PROTECT | Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR);
+            f.insert(Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR);
             f.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
         });
         Cr4::update(|f| {
-            f.insert(Cr4Flags::PAGE_GLOBAL | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE);
-            if cpu::has_smep() {
-                f.insert(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION);
-            }
+            f.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE);
             if xsave {
                 f.insert(Cr4Flags::OSXSAVE);
             }

@@ -17,18 +17,17 @@ fn updating() -> bool {
 
 /// Seconds since the Unix epoch, or `None` when there is no usable RTC.
 pub fn unix_time() -> Option<i64> {
+    // No busy wait on update-in-progress (port reads are slow under some
+    // hypervisors): a snapshot taken during an update is retried instead.
     let snapshot = || {
-        let mut spins = 0;
-        while updating() && spins < 1_000_000 {
-            spins += 1;
-        }
-        [read(0x00), read(0x02), read(0x04), read(0x07), read(0x08), read(0x09), read(0x32)]
+        let busy = updating();
+        (busy, [read(0x00), read(0x02), read(0x04), read(0x07), read(0x08), read(0x09), read(0x32)])
     };
-    // Read until two snapshots agree, so an update in between is not seen.
-    let mut a = snapshot();
+    // Read until two clean snapshots agree, so an update in between is not seen.
+    let (_, mut a) = snapshot();
     for _ in 0..5 {
-        let b = snapshot();
-        if a == b {
+        let (busy, b) = snapshot();
+        if !busy && a == b {
             break;
         }
         a = b;

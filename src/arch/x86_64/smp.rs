@@ -170,6 +170,7 @@ extern "C" fn ap_entry(index: u64) -> ! {
     pc.install();
     idt::load();
     super::enable_cpu_features();
+    super::enable_user_fpu();
     super::uaccess::enable_smap();
     super::syscall_entry::init();
     apic::init_local(pc);

@@ -12,7 +12,7 @@ use ringo_mm::vma::{Backing, Prot, Role, Vma};
 
 use crate::arch::percpu::{USER_CS, USER_DS};
 use crate::arch::trap::TrapFrame;
-use crate::arch::{cpu, percpu, syscall_entry};
+use crate::arch::cpu;
 use crate::usermem::{AddressSpace, BytesSource, MappedFile, STACK_SIZE, STACK_TOP};
 
 #[derive(Debug)]
@@ -33,6 +33,15 @@ impl core::fmt::Display for ExecError {
 }
 
 impl ExecError {
+    /// What execve returns.
+    pub fn errno(&self) -> ringo_uapi::Errno {
+        match self {
+            ExecError::Elf(e) => e.errno(),
+            ExecError::NoMemory => ringo_uapi::Errno::ENOMEM,
+            ExecError::Stack => ringo_uapi::Errno::E2BIG,
+        }
+    }
+
     /// What a shell reports: 126 "cannot execute".
     pub fn exit_status(&self) -> u8 {
         match self {
@@ -99,16 +108,14 @@ pub fn load(path: &str, bytes: Arc<Vec<u8>>, argv: &[Vec<u8>], envp: &[Vec<u8>])
     Ok((Loaded { aspace, entry: plan.entry, stack_pointer: built.rsp, auxv: built.auxv.clone() }, built.bytes))
 }
 
-/// Copies the initial stack image to the (active) address space.
-pub fn write_stack(rsp: u64, image: &[u8]) -> bool {
-    crate::arch::uaccess::copy_to_user(rsp, image)
+/// Copies the initial stack image into the address space.
+pub fn write_stack(aspace: &mut AddressSpace, rsp: u64, image: &[u8]) -> bool {
+    aspace.write_bytes(rsp, image).is_ok()
 }
 
-/// Enters ring 3 at `entry` with the stack at `rsp`, on `kernel_stack_top`.
-pub fn enter(entry: u64, rsp: u64, kernel_stack_top: u64) -> ! {
-    let cpu = percpu::current().expect("per-CPU block installed");
-    cpu.set_kernel_stack(kernel_stack_top);
-    let frame = TrapFrame {
+/// The user registers a program starts with.
+pub fn initial_frame(entry: u64, rsp: u64) -> TrapFrame {
+    TrapFrame {
         r15: 0,
         r14: 0,
         r13: 0,
@@ -131,8 +138,5 @@ pub fn enter(entry: u64, rsp: u64, kernel_stack_top: u64) -> ! {
         rflags: 0x202,
         rsp,
         ss: USER_DS as u64,
-    };
-    // SAFETY: user selectors, a canonical user entry and stack, the kernel
-    // stack set above, and the caller activated the address space.
-    unsafe { syscall_entry::enter_user(&frame, kernel_stack_top) }
+    }
 }

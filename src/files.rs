@@ -63,7 +63,7 @@ impl RandomSource for KernelRandom {
 /// and /proc mounted. Returns a line per problem in the initramfs.
 pub fn mount_root(initrd: Option<&[u8]>) -> Result<(), Errno> {
     let devices = Arc::new(DeviceRegistry::new());
-    devfs::register_devices(&devices, Arc::new(KernelRandom), Arc::new(crate::console::SerialConsole::new()))?;
+    devfs::register_devices(&devices, Arc::new(KernelRandom), crate::fshooks::console())?;
     let ramfs = RamFs::new(devices.clone(), clock);
     let root = ramfs.root();
     if let Some(bytes) = initrd
@@ -72,7 +72,7 @@ pub fn mount_root(initrd: Option<&[u8]>) -> Result<(), Errno> {
         log::error!("initramfs: {e}");
     }
     let ns = Namespace::new(root.clone());
-    let procfs = ProcFs::new(clock);
+    let procfs = ProcFs::with_root_source(clock, Some(crate::procfs::pid_source()));
     for (name, fs_root) in [(&b"dev"[..], devfs::new_devfs(devices, clock)?.root()), (b"proc", procfs.root_inode())] {
         let point = match root.lookup(name) {
             Ok(p) => p,

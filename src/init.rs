@@ -5,17 +5,15 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64};
 
 use ringo_boot::cmdline::KernelArgs;
 use ringo_fs::fdtable::OpenFile;
 use ringo_fs::vfs::{InodeKind, OpenFlags};
-use spin::Mutex;
 
 use crate::arch::{cpu, paging, power};
 use crate::boot_info::BootInfo;
-use crate::process::{self, KERNEL_STACK_PAGES, Process, SignalState};
-use crate::{exec, files, mem, println};
+use crate::process::{Image, Process};
+use crate::{exec, files, println, sched};
 
 const DEFAULT_INITS: [&str; 2] = ["/init", "/bin/sh"];
 const ENV: [&str; 4] = ["HOME=/", "TERM=linux", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "SHELL=/bin/sh"];
@@ -70,9 +68,6 @@ fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) ->
             power::exit(e.exit_status(), "");
         }
     };
-    let Some(kstack) = mem::alloc_frames(KERNEL_STACK_PAGES) else { panic!("no memory for init's kernel stack") };
-    let kstack_top = paging::phys_to_virt(kstack) + (KERNEL_STACK_PAGES as u64 * 4096);
-
     let mut fds = files::new_files();
     for _ in 0..3 {
         let console = files::with_ctx(|ctx| {
@@ -90,32 +85,16 @@ fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) ->
         cmdline.extend_from_slice(a);
         cmdline.push(0);
     }
-    let p = Arc::new(Process {
-        pid: process::next_pid(),
-        ppid: 0,
-        aspace: Mutex::new(loaded.aspace),
-        files: Mutex::new(fds),
-        exe: String::from(path),
-        auxv: loaded.auxv,
-        rlimits: Mutex::new(process::default_limits()),
-        enosys_logged: Mutex::new(Default::default()),
-        clear_child_tid: AtomicU64::new(0),
-        umask: AtomicU32::new(0o022),
-        pgid: AtomicU32::new(0),
-        sid: AtomicU32::new(0),
-        fs_base: AtomicU64::new(0),
-        gs_base: AtomicU64::new(0),
-        start_tsc: cpu::rdtsc(),
-        cmdline,
-        signals: Mutex::new(SignalState::new()),
-        kernel_stack: (kstack, kstack_top),
-    });
-    process::set_current(p.clone());
-    p.aspace.lock().activate();
-    if !exec::write_stack(loaded.stack_pointer, &stack_image) {
+    let image = Image { exe: String::from(path), auxv: loaded.auxv, cmdline };
+    let mut aspace = loaded.aspace;
+    if !exec::write_stack(&mut aspace, loaded.stack_pointer, &stack_image) {
         println!("ringo: {path}: cannot set up the stack");
         power::exit(126, "");
     }
+    let Ok(p) = Process::create(0, aspace, fds, image, None) else { panic!("no memory for init") };
     log::info!("starting init: {path}");
-    exec::enter(loaded.entry, loaded.stack_pointer, kstack_top)
+    p.start(&exec::initial_frame(loaded.entry, loaded.stack_pointer));
+    cpu::disable_interrupts();
+    sched::schedule();
+    unreachable!("the boot context was resumed");
 }

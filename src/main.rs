@@ -16,6 +16,7 @@ mod boot_info;
 mod console;
 mod exec;
 mod files;
+mod fshooks;
 mod idle;
 mod init;
 mod ktest;
@@ -25,6 +26,8 @@ mod panic;
 mod process;
 mod procfs;
 mod random;
+mod sched;
+mod signals;
 mod syscall;
 mod time;
 mod usermem;
@@ -112,6 +115,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     }
 
     arch::enable_user_fpu();
+    arch::context::init_fpu_saving();
     time::init();
     let cpus = match acpi::cpus(boot.rsdp) {
         Ok(list) => {
@@ -139,8 +143,15 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         ktest::run(name, &boot.memmap);
     }
     log::info!("syscalls: {} of {} implemented", syscall::implemented(), ringo_syscalls::COUNT);
+    fshooks::install();
     if args.strace {
         syscall::enable_strace();
     }
     init::run(&boot, &args)
+}
+
+/// The boot CPU's timer tick: console input, then the scheduler.
+pub fn tick(from_user: bool) {
+    fshooks::poll_serial_input();
+    sched::tick(from_user);
 }

@@ -32,6 +32,37 @@ pub unsafe fn free_frames(addr: u64, pages: usize) {
     unsafe { FRAMES.lock().free(addr, pages) }
 }
 
+/// Extra references to frames mapped in more than one address space
+/// (copy-on-write after fork, shared anonymous memory): frame -> count - 1.
+/// A frame absent here has one owner.
+static SHARED: Mutex<alloc::collections::BTreeMap<u64, u32>> = Mutex::new(alloc::collections::BTreeMap::new());
+
+/// One more address space maps `frame`.
+pub fn share_frame(frame: u64) {
+    *SHARED.lock().entry(frame).or_insert(0) += 1;
+}
+
+/// How many address spaces map `frame`.
+pub fn frame_users(frame: u64) -> u32 {
+    SHARED.lock().get(&frame).map_or(1, |n| n + 1)
+}
+
+/// Drops one mapping of `frame`, freeing it with the last.
+pub fn release_frame(frame: u64) {
+    let mut shared = SHARED.lock();
+    match shared.get_mut(&frame) {
+        Some(n) if *n > 1 => *n -= 1,
+        Some(_) => {
+            shared.remove(&frame);
+        }
+        None => {
+            drop(shared);
+            // SAFETY: the last mapping of a frame from alloc_frames(1).
+            unsafe { free_frames(frame, 1) };
+        }
+    }
+}
+
 pub fn frame_stats() -> Stats {
     FRAMES.lock().stats()
 }

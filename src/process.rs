@@ -1,21 +1,22 @@
-//! Processes. For now there is one: init, started from the initramfs and
-//! run on the boot CPU until it exits, which ends the VM. The structure is
-//! already per process (address space, descriptors, limits, credentials)
-//! so that fork and the scheduler can add more without reshaping it.
+//! Processes: the table, parents and children, exit and reaping, and the
+//! per-task state the scheduler switches (kernel stack, saved context, FPU
+//! state, FS/GS bases). One thread per process until the threads work.
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use spin::Mutex;
 
 use crate::arch::trap::TrapFrame;
-use crate::arch::{percpu, power};
+use crate::arch::{context, cpu, paging, percpu, power};
 use crate::usermem::{AddressSpace, FaultError};
+use crate::{mem, sched};
 
 pub const KERNEL_STACK_PAGES: usize = 16;
+const FPU_PAGES: usize = context::FPU_AREA / 4096;
 
 /// Linux's default soft/hard limits for the resources programs ask about.
 #[derive(Clone, Copy, Debug)]
@@ -27,25 +28,85 @@ pub struct Rlimit {
 pub const RLIM_INFINITY: u64 = u64::MAX;
 pub const RLIMIT_COUNT: usize = 16;
 
-fn default_rlimits() -> [Rlimit; RLIMIT_COUNT] {
+pub fn default_limits() -> [Rlimit; RLIMIT_COUNT] {
     let inf = Rlimit { cur: RLIM_INFINITY, max: RLIM_INFINITY };
     let mut r = [inf; RLIMIT_COUNT];
     r[3] = Rlimit { cur: 8 << 20, max: RLIM_INFINITY }; // RLIMIT_STACK
     r[4] = Rlimit { cur: 0, max: RLIM_INFINITY }; // RLIMIT_CORE
+    r[6] = Rlimit { cur: 4096, max: 4096 }; // RLIMIT_NPROC
     r[7] = Rlimit { cur: 1024, max: 4096 }; // RLIMIT_NOFILE
     r[8] = Rlimit { cur: 8 << 20, max: 8 << 20 }; // RLIMIT_MEMLOCK
     r
 }
 
-pub struct Process {
-    pub pid: u32,
-    pub ppid: u32,
-    pub aspace: Mutex<AddressSpace>,
-    pub files: Mutex<crate::files::Files>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TaskState {
+    New = 0,
+    Runnable = 1,
+    Running = 2,
+    Sleeping = 3,
+    Stopped = 4,
+    Zombie = 5,
+}
+
+/// What the scheduler keeps per task.
+pub struct SchedState {
+    pub state: AtomicU8,
+    /// Kernel stack pointer saved by the last switch away.
+    pub ctx_rsp: AtomicU64,
+    pub kstack_phys: u64,
+    pub kstack_top: u64,
+    /// FPU/SSE/AVX state while not running (FPU_AREA bytes, page-aligned).
+    pub fpu_phys: u64,
+}
+
+/// What exec replaces.
+pub struct Image {
     /// The executable's path (for /proc/self/exe and AT_EXECFN).
     pub exe: String,
     /// The auxiliary vector it started with (/proc/self/auxv).
     pub auxv: Vec<(u64, u64)>,
+    /// argv joined with NULs (/proc/self/cmdline).
+    pub cmdline: Vec<u8>,
+}
+
+/// Signal dispositions, mask, pending signals and alternate stack.
+pub struct SignalState {
+    /// struct sigaction as rt_sigaction passes it: handler, flags, restorer, mask.
+    pub actions: [[u64; 4]; 64],
+    pub mask: u64,
+    /// The mask to restore after the handler of a sigsuspend wakeup.
+    pub saved_mask: Option<u64>,
+    /// Standard signals pending (bit sig-1) with their siginfo.
+    pub pending: u64,
+    pub info: BTreeMap<u8, crate::signals::Siginfo>,
+    /// Real-time signals queue in order, with their siginfo.
+    pub rt_queue: VecDeque<crate::signals::Siginfo>,
+    /// stack_t: sp, flags, size (size 0: disabled).
+    pub altstack: [u64; 3],
+}
+
+impl SignalState {
+    pub fn new() -> Self {
+        SignalState {
+            actions: [[0; 4]; 64],
+            mask: 0,
+            saved_mask: None,
+            pending: 0,
+            info: BTreeMap::new(),
+            rt_queue: VecDeque::new(),
+            altstack: [0; 3],
+        }
+    }
+}
+
+pub struct Process {
+    pub pid: u32,
+    pub ppid: AtomicU32,
+    pub aspace: Mutex<AddressSpace>,
+    pub files: Mutex<crate::files::Files>,
+    pub image: Mutex<Image>,
     pub rlimits: Mutex<[Rlimit; RLIMIT_COUNT]>,
     /// Syscall numbers already reported as unimplemented.
     pub enosys_logged: Mutex<BTreeSet<u64>>,
@@ -56,29 +117,24 @@ pub struct Process {
     pub fs_base: AtomicU64,
     pub gs_base: AtomicU64,
     pub start_tsc: u64,
-    /// argv joined with NULs (/proc/self/cmdline).
-    pub cmdline: Vec<u8>,
     pub signals: Mutex<SignalState>,
-    /// Kernel stack: (physical base, top virtual address).
-    pub kernel_stack: (u64, u64),
+    pub sched: SchedState,
+    /// Wait status (as wait4 reports it) once a zombie or stopped.
+    pub wait_status: AtomicI32,
+    /// Set when a stop or continue has not been reported to wait yet.
+    pub state_change_unreported: AtomicU8,
+    pub children: Mutex<Vec<u32>>,
+    /// ITIMER_REAL: next expiry (monotonic ns, 0 = off) and interval.
+    pub real_timer: Mutex<(u64, u64)>,
+    /// A vfork parent waits for this (exec) or the child's exit.
+    pub vfork_done: AtomicBool,
+    /// The current syscall returned a restartable EINTR.
+    pub restart_marked: AtomicBool,
 }
 
-/// Signal dispositions, mask and alternate stack as the program set them.
-pub struct SignalState {
-    /// struct sigaction as rt_sigaction passes it: handler, flags, restorer, mask.
-    pub actions: [[u64; 4]; 64],
-    pub mask: u64,
-    /// stack_t: sp, flags, size (size 0: disabled).
-    pub altstack: [u64; 3],
-}
-
-impl SignalState {
-    pub const fn new() -> Self {
-        SignalState { actions: [[0; 4]; 64], mask: 0, altstack: [0; 3] }
-    }
-}
-
+static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
 static CURRENT: Mutex<Option<Arc<Process>>> = Mutex::new(None);
+static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
 /// The process running on this CPU.
 pub fn current() -> Arc<Process> {
@@ -94,24 +150,230 @@ pub fn set_current(p: Arc<Process>) {
     *CURRENT.lock() = Some(p);
 }
 
-pub fn default_limits() -> [Rlimit; RLIMIT_COUNT] {
-    default_rlimits()
+pub fn lookup(pid: u32) -> Option<Arc<Process>> {
+    TABLE.lock().get(&pid).cloned()
 }
 
-/// Ends the process. init's end ends the VM, with the status a shell would
-/// report (128 + signal for a death by signal).
-pub fn exit(status: u8) -> ! {
-    let p = current();
-    crate::println!("ringo: init exited with status {status}");
-    if p.pid == 1 {
-        power::exit(status, "");
+pub fn all() -> Vec<Arc<Process>> {
+    TABLE.lock().values().cloned().collect()
+}
+
+#[derive(Debug)]
+pub struct NoMemory;
+
+impl Process {
+    /// A new process with its own kernel stack and FPU area, in the table.
+    pub fn create(
+        ppid: u32,
+        aspace: AddressSpace,
+        files: crate::files::Files,
+        image: Image,
+        fpu_from: Option<&Process>,
+    ) -> Result<Arc<Process>, NoMemory> {
+        let kstack = mem::alloc_frames(KERNEL_STACK_PAGES).ok_or(NoMemory)?;
+        let Some(fpu) = mem::alloc_frames(FPU_PAGES) else {
+            // SAFETY: just allocated, unused.
+            unsafe { mem::free_frames(kstack, KERNEL_STACK_PAGES) };
+            return Err(NoMemory);
+        };
+        let fpu_area = paging::phys_to_virt(fpu) as *mut u8;
+        match fpu_from {
+            // SAFETY: both areas are FPU_AREA bytes, page-aligned.
+            Some(parent) => unsafe {
+                core::ptr::copy_nonoverlapping(
+                    paging::phys_to_virt(parent.sched.fpu_phys) as *const u8,
+                    fpu_area,
+                    context::FPU_AREA,
+                )
+            },
+            // SAFETY: a fresh page-aligned area.
+            None => unsafe { context::init_fpu_area(fpu_area) },
+        }
+        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        let p = Arc::new(Process {
+            pid,
+            ppid: AtomicU32::new(ppid),
+            aspace: Mutex::new(aspace),
+            files: Mutex::new(files),
+            image: Mutex::new(image),
+            rlimits: Mutex::new(default_limits()),
+            enosys_logged: Mutex::new(BTreeSet::new()),
+            clear_child_tid: AtomicU64::new(0),
+            umask: AtomicU32::new(0o022),
+            pgid: AtomicU32::new(0),
+            sid: AtomicU32::new(0),
+            fs_base: AtomicU64::new(0),
+            gs_base: AtomicU64::new(0),
+            start_tsc: cpu::rdtsc(),
+            signals: Mutex::new(SignalState::new()),
+            sched: SchedState {
+                state: AtomicU8::new(TaskState::New as u8),
+                ctx_rsp: AtomicU64::new(0),
+                kstack_phys: kstack,
+                kstack_top: paging::phys_to_virt(kstack) + (KERNEL_STACK_PAGES as u64 * 4096),
+                fpu_phys: fpu,
+            },
+            wait_status: AtomicI32::new(0),
+            state_change_unreported: AtomicU8::new(0),
+            children: Mutex::new(Vec::new()),
+            real_timer: Mutex::new((0, 0)),
+            vfork_done: AtomicBool::new(false),
+            restart_marked: AtomicBool::new(false),
+        });
+        TABLE.lock().insert(pid, p.clone());
+        if let Some(parent) = lookup(ppid) {
+            parent.children.lock().push(pid);
+        }
+        Ok(p)
     }
-    // Only init exists until fork lands.
-    power::exit(status, "")
+
+    fn fpu_area(&self) -> *mut u8 {
+        paging::phys_to_virt(self.sched.fpu_phys) as *mut u8
+    }
+
+    /// Saves what only the CPU holds (FPU, FS base) before switching away.
+    pub fn save_user_registers(&self) {
+        // SAFETY: this task's own FPU area.
+        unsafe { context::save_fpu(self.fpu_area()) };
+        self.fs_base.store(cpu::rdmsr(cpu::MSR_FS_BASE), Ordering::Relaxed);
+    }
+
+    /// A clean FPU state (exec).
+    pub fn reset_fpu(&self) {
+        // SAFETY: this task's own area; its live state is discarded.
+        unsafe { context::init_fpu_area(self.fpu_area()) };
+    }
+
+    /// Loads this task's FPU state and FS/GS bases onto the CPU.
+    pub fn load_user_registers(&self) {
+        // SAFETY: the area holds a state saved by save_fpu or init_fpu_area;
+        // the bases are user addresses (checked when set).
+        unsafe {
+            context::restore_fpu(self.fpu_area());
+            cpu::wrmsr(cpu::MSR_FS_BASE, self.fs_base.load(Ordering::Relaxed));
+            cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, self.gs_base.load(Ordering::Relaxed));
+        }
+    }
+
+    /// Prepares the first switch to this task: it will enter ring 3 with
+    /// `frame`.
+    pub fn start(self: &Arc<Self>, frame: &TrapFrame) {
+        // SAFETY: the kernel stack is this new task's, unused so far.
+        let sp = unsafe { context::prepare_new_stack(self.sched.kstack_top, frame) };
+        self.sched.ctx_rsp.store(sp, Ordering::Release);
+        sched::make_runnable(self);
+    }
+
+    /// The user registers saved at the top of this task's kernel stack by
+    /// the entry from ring 3 (syscall or interrupt).
+    ///
+    /// # Safety
+    /// Only for the current task while it is in the kernel on behalf of
+    /// ring 3, and no other reference to the frame may be live.
+    pub unsafe fn user_frame(&self) -> &mut TrapFrame {
+        // SAFETY: forwarded to the caller; the frame is there while the
+        // task is in the kernel from ring 3.
+        unsafe { &mut *((self.sched.kstack_top - size_of::<TrapFrame>() as u64) as *mut TrapFrame) }
+    }
+
+    pub fn exe(&self) -> String {
+        self.image.lock().exe.clone()
+    }
+
+    pub fn signal_pending(&self) -> bool {
+        let s = self.signals.lock();
+        let queued = s.pending | s.rt_queue.iter().fold(0u64, |m, i| m | 1u64 << (i.si_signo - 1));
+        queued & !s.mask != 0
+    }
+
+    pub fn state(&self) -> TaskState {
+        match self.sched.state.load(Ordering::Acquire) {
+            0 => TaskState::New,
+            1 => TaskState::Runnable,
+            2 => TaskState::Running,
+            3 => TaskState::Sleeping,
+            4 => TaskState::Stopped,
+            _ => TaskState::Zombie,
+        }
+    }
+}
+
+/// The wait key a parent sleeps on for its children.
+pub fn child_key(ppid: u32) -> u64 {
+    0x1_0000_0000 | ppid as u64
+}
+
+/// Ends the current process with a wait status. init's end ends the VM,
+/// with the status a shell would report. Never returns.
+pub fn exit_with(wait_status: i32) -> ! {
+    let me = current();
+    let shell_status = if wait_status & 0x7f == 0 { (wait_status >> 8) & 0xff } else { 128 + (wait_status & 0x7f) };
+    if me.pid == 1 {
+        crate::println!("ringo: init exited with status {shell_status}");
+        power::exit(shell_status as u8, "");
+    }
+    // Descriptors and memory go now; the kernel stack and the table entry
+    // stay until the parent reaps the zombie.
+    let files = core::mem::replace(&mut me.files.lock().table, ringo_fs::fdtable::FdTable::new());
+    drop(files);
+    let init = lookup(1);
+    let orphans: Vec<u32> = core::mem::take(&mut *me.children.lock());
+    if let Some(init) = &init {
+        for pid in orphans {
+            if let Some(c) = lookup(pid) {
+                c.ppid.store(1, Ordering::Relaxed);
+                init.children.lock().push(pid);
+                if c.state() == TaskState::Zombie {
+                    sched::wake(child_key(1));
+                }
+            }
+        }
+    }
+    {
+        let empty = AddressSpace::new().ok();
+        if let Some(empty) = empty {
+            // The kernel half stays mapped in the empty space; switch to it
+            // before tearing down our own.
+            empty.activate();
+            let old = core::mem::replace(&mut *me.aspace.lock(), empty);
+            old.destroy();
+        }
+    }
+    me.wait_status.store(wait_status, Ordering::Release);
+    let ppid = me.ppid.load(Ordering::Relaxed);
+    cpu::disable_interrupts();
+    me.sched.state.store(TaskState::Zombie as u8, Ordering::Release);
+    if let Some(parent) = lookup(ppid) {
+        let code = if wait_status & 0x7f == 0 { 1 } else { 2 };
+        crate::signals::send_child_signal(&parent, me.pid, code, shell_status);
+    }
+    sched::wake(child_key(ppid));
+    sched::wake(crate::syscall::vfork_key(me.pid));
+    drop(me);
+    drop(init);
+    sched::schedule();
+    unreachable!("a zombie was scheduled");
+}
+
+pub fn exit(status: u8) -> ! {
+    exit_with((status as i32) << 8)
 }
 
 pub fn exit_by_signal(sig: u8) -> ! {
-    exit(128 + sig)
+    exit_with(sig as i32)
+}
+
+/// Frees a reaped zombie: its kernel stack, FPU area and table entry.
+pub fn reap(p: &Arc<Process>) {
+    TABLE.lock().remove(&p.pid);
+    if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
+        parent.children.lock().retain(|&c| c != p.pid);
+    }
+    // SAFETY: a zombie never runs again; its stack and FPU area are unused.
+    unsafe {
+        mem::free_frames(p.sched.kstack_phys, KERNEL_STACK_PAGES);
+        mem::free_frames(p.sched.fpu_phys, FPU_PAGES);
+    }
 }
 
 pub const SIGILL: u8 = 4;
@@ -123,15 +385,14 @@ pub const SIGSEGV: u8 = 11;
 /// A page fault in user memory (from ring 3 or from a kernel copy):
 /// demand paging, or an error the caller turns into SIGSEGV or EFAULT.
 pub fn user_page_fault(addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
-    let Some(p) = CURRENT.lock().clone() else { return Err(FaultError::Unmapped) };
+    let Some(p) = try_current() else { return Err(FaultError::Unmapped) };
     p.aspace.lock().fault(addr, write, exec)
 }
 
-/// An exception in ring 3 that nothing handled: the process dies with the
-/// signal Linux would send (no handlers yet), after a Linux-like report.
-pub fn user_exception(frame: &TrapFrame, fault_addr: u64) -> ! {
+/// An exception in ring 3 that demand paging did not resolve: the
+/// signal Linux would send, with a Linux-like report when it is fatal.
+pub fn user_exception(frame: &mut TrapFrame, fault_addr: u64, fault: Option<FaultError>) {
     let p = current();
-    let name = p.exe.rsplit('/').next().unwrap_or("?");
     let sig = match frame.vector {
         0 | 16 | 19 => SIGFPE,
         1 | 3 => SIGTRAP,
@@ -139,35 +400,62 @@ pub fn user_exception(frame: &TrapFrame, fault_addr: u64) -> ! {
         17 => SIGBUS,
         _ => SIGSEGV,
     };
-    match frame.vector {
-        14 => crate::println!(
-            "{name}[{}]: segfault at {fault_addr:x} ip {:016x} sp {:016x} error {:x} on cpu {}",
-            p.pid,
-            frame.rip,
-            frame.rsp,
-            frame.error,
-            percpu::current_index()
-        ),
-        13 => crate::println!(
-            "{name}[{}]: general protection fault ip:{:x} sp:{:x} error:{:x}",
-            p.pid,
-            frame.rip,
-            frame.rsp,
-            frame.error
-        ),
-        6 => crate::println!("{name}[{}]: invalid opcode ip:{:x} sp:{:x}", p.pid, frame.rip, frame.rsp),
-        v => crate::println!(
-            "{name}[{}]: {} ip:{:x} sp:{:x}",
-            p.pid,
-            crate::arch::trap::exception_name(v).0,
-            frame.rip,
-            frame.rsp
-        ),
+    let code = match fault {
+        Some(FaultError::Forbidden) => 2,
+        _ => 1,
+    };
+    let handled = crate::signals::has_handler(&p, sig);
+    if !handled {
+        let exe = p.exe();
+        let name = exe.rsplit('/').next().unwrap_or("?");
+        match frame.vector {
+            14 => crate::println!(
+                "{name}[{}]: segfault at {fault_addr:x} ip {:016x} sp {:016x} error {:x} on cpu {}",
+                p.pid,
+                frame.rip,
+                frame.rsp,
+                frame.error,
+                percpu::current_index()
+            ),
+            13 => crate::println!(
+                "{name}[{}]: general protection fault ip:{:x} sp:{:x} error:{:x}",
+                p.pid,
+                frame.rip,
+                frame.rsp,
+                frame.error
+            ),
+            6 => crate::println!("{name}[{}]: invalid opcode ip:{:x} sp:{:x}", p.pid, frame.rip, frame.rsp),
+            v => crate::println!(
+                "{name}[{}]: {} ip:{:x} sp:{:x}",
+                p.pid,
+                crate::arch::trap::exception_name(v).0,
+                frame.rip,
+                frame.rsp
+            ),
+        }
     }
-    exit_by_signal(sig)
+    crate::signals::force_fault_signal(&p, sig, code, fault_addr);
+    crate::signals::deliver_pending(frame);
 }
 
-pub fn next_pid() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+/// ITIMER_REAL expiries, from the timer tick.
+pub fn timer_signals(now: u64) {
+    let due: Vec<Arc<Process>> = {
+        let table = TABLE.lock();
+        table
+            .values()
+            .filter(|p| {
+                let t = p.real_timer.lock();
+                t.0 != 0 && t.0 <= now
+            })
+            .cloned()
+            .collect()
+    };
+    for p in due {
+        {
+            let mut t = p.real_timer.lock();
+            *t = if t.1 != 0 { (now + t.1, t.1) } else { (0, 0) };
+        }
+        crate::signals::send(&p, 14, crate::signals::Siginfo::kernel(14));
+    }
 }

@@ -6,7 +6,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use ringo_fs::procfs::ProcFs;
+use alloc::sync::Arc;
+
+use ringo_fs::procfs::{DirSource, ProcDir, ProcFs};
+use ringo_fs::vfs::{Inode, InodeKind};
 use ringo_uapi::Errno;
 
 use crate::arch::{cpu, percpu, tsc};
@@ -64,41 +67,101 @@ fn uptime() -> Result<Vec<u8>, Errno> {
     Ok(format!("{}.{:02} {}.{:02}\n", cs / 100, cs % 100, cs / 100, cs % 100).into_bytes())
 }
 
-fn status() -> Result<Vec<u8>, Errno> {
-    let p = process::current();
-    let name = p.exe.rsplit('/').next().unwrap_or("");
+fn process(pid: u32) -> Result<alloc::sync::Arc<process::Process>, Errno> {
+    process::lookup(pid).ok_or(Errno::ESRCH)
+}
+
+fn status(pid: u32) -> Result<Vec<u8>, Errno> {
+    let p = process(pid)?;
+    let exe = p.exe();
+    let name = exe.rsplit('/').next().unwrap_or("");
     let vm: u64 = p.aspace.lock().vmas.iter().map(|v| v.len()).sum();
+    let state = match p.state() {
+        process::TaskState::Running | process::TaskState::Runnable | process::TaskState::New => "R (running)",
+        process::TaskState::Sleeping => "S (sleeping)",
+        process::TaskState::Stopped => "T (stopped)",
+        process::TaskState::Zombie => "Z (zombie)",
+    };
     Ok(format!(
-        "Name:\t{name}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\n\
+        "Name:\t{name}\nUmask:\t{:04o}\nState:\t{state}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\n\
          Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nThreads:\t1\n",
         p.umask.load(core::sync::atomic::Ordering::Relaxed),
-        p.ppid,
+        p.ppid.load(core::sync::atomic::Ordering::Relaxed),
         vm / 1024,
-        pid = p.pid
     )
     .into_bytes())
 }
 
-fn maps() -> Result<Vec<u8>, Errno> {
-    Ok(process::current().aspace.lock().maps_text().into_bytes())
+fn stat(pid: u32) -> Result<Vec<u8>, Errno> {
+    let p = process(pid)?;
+    let exe = p.exe();
+    let name = exe.rsplit('/').next().unwrap_or("");
+    let st = match p.state() {
+        process::TaskState::Sleeping => 'S',
+        process::TaskState::Stopped => 'T',
+        process::TaskState::Zombie => 'Z',
+        _ => 'R',
+    };
+    let o = core::sync::atomic::Ordering::Relaxed;
+    Ok(format!(
+        "{pid} ({name}) {st} {} {} {} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0\n",
+        p.ppid.load(o),
+        p.pgid.load(o),
+        p.sid.load(o)
+    )
+    .into_bytes())
 }
 
-fn auxv() -> Result<Vec<u8>, Errno> {
+fn maps(pid: u32) -> Result<Vec<u8>, Errno> {
+    Ok(process(pid)?.aspace.lock().maps_text().into_bytes())
+}
+
+fn auxv(pid: u32) -> Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
-    for (k, v) in &process::current().auxv {
+    for (k, v) in &process(pid)?.image.lock().auxv {
         out.extend_from_slice(&k.to_le_bytes());
         out.extend_from_slice(&v.to_le_bytes());
     }
     Ok(out)
 }
 
-fn cmdline() -> Result<Vec<u8>, Errno> {
-    Ok(process::current().cmdline.clone())
+fn cmdline(pid: u32) -> Result<Vec<u8>, Errno> {
+    Ok(process(pid)?.image.lock().cmdline.clone())
 }
 
-/// Fills /proc. There is one process, init (pid 1): its directory shows
-/// the current process, and `/proc/self` links to it. Per-process
-/// directories listed from the process table come with fork.
+/// The per-process directories, listed from the process table.
+struct Pids;
+
+impl DirSource for Pids {
+    fn list(&self) -> Vec<(Vec<u8>, InodeKind)> {
+        process::all().iter().map(|p| (format!("{}", p.pid).into_bytes(), InodeKind::Dir)).collect()
+    }
+
+    fn lookup(&self, dir: &Arc<ProcDir>, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let pid: u32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(Errno::ENOENT)?;
+        process::lookup(pid).ok_or(Errno::ENOENT)?;
+        let d = dir.new_dir(name, 0o555, None);
+        d.add_file(b"status", 0o444, move || status(pid))?;
+        d.add_file(b"stat", 0o444, move || stat(pid))?;
+        d.add_file(b"maps", 0o444, move || maps(pid))?;
+        d.add_file(b"auxv", 0o400, move || auxv(pid))?;
+        d.add_file(b"cmdline", 0o444, move || cmdline(pid))?;
+        let exe = d.new_magic_link(
+            b"exe",
+            move || Ok(process(pid)?.exe().into_bytes()),
+            move || crate::files::with_ctx(|ctx| ctx.resolve(process(pid)?.exe().as_bytes(), true)),
+        );
+        d.add(b"exe", exe)?;
+        Ok(d)
+    }
+}
+
+pub fn pid_source() -> Arc<dyn DirSource> {
+    Arc::new(Pids)
+}
+
+/// Fills /proc: system files, and `self` linking to the current process's
+/// directory (the per-process directories come from [`pid_source`]).
 pub fn populate(fs: &ProcFs) {
     let root = fs.root();
     let added = (|| -> Result<(), Errno> {
@@ -106,17 +169,6 @@ pub fn populate(fs: &ProcFs) {
         root.add_file(b"meminfo", 0o444, meminfo)?;
         root.add_file(b"uptime", 0o444, uptime)?;
         root.add_symlink(b"self", || Ok(format!("{}", process::current().pid).into_bytes()))?;
-        let me = root.add_dir(b"1", 0o555, None)?;
-        me.add_file(b"status", 0o444, status)?;
-        me.add_file(b"maps", 0o444, maps)?;
-        me.add_file(b"auxv", 0o400, auxv)?;
-        me.add_file(b"cmdline", 0o444, cmdline)?;
-        let exe = me.new_magic_link(
-            b"exe",
-            || Ok(process::current().exe.clone().into_bytes()),
-            || crate::files::with_ctx(|ctx| ctx.resolve(process::current().exe.as_bytes(), true)),
-        );
-        me.add(b"exe", exe)?;
         Ok(())
     })();
     if let Err(e) = added {

@@ -25,10 +25,3 @@ pub fn monotonic_ns() -> u64 {
 pub fn realtime_ns() -> i64 {
     BOOT_EPOCH_NS.load(Ordering::Relaxed) + monotonic_ns() as i64
 }
-
-/// Sleeps until monotonic time `deadline_ns`, halting between timer ticks.
-pub fn sleep_until(deadline_ns: u64) {
-    while monotonic_ns() < deadline_ns {
-        cpu::enable_interrupts_and_halt();
-    }
-}

@@ -108,9 +108,12 @@ impl AddressSpace {
         if !allowed {
             return Err(FaultError::Forbidden);
         }
-        if self.pt.translate(page).is_some() {
-            // Mapped with the right rights: another CPU got here first, or
-            // the fault was for a different reason (e.g. SMAP): nothing to do.
+        if let Some((phys, r)) = self.pt.translate(page) {
+            if write && !r.write && p.write {
+                self.break_cow(page, phys)?;
+            }
+            // Otherwise mapped with the right rights already (another CPU
+            // got here first): nothing to do.
             return Ok(());
         }
         let frame = mem::alloc_frames(1).ok_or(FaultError::OutOfMemory)?;
@@ -133,11 +136,68 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Writes `data` at user address `addr` of this (possibly inactive)
+    /// address space, faulting pages in as a user write would.
+    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), FaultError> {
+        let mut done = 0;
+        while done < data.len() {
+            let va = addr + done as u64;
+            self.fault(va, true, false)?;
+            let (phys, _) = self.pt.translate(va & !(PAGE - 1)).ok_or(FaultError::Unmapped)?;
+            let off = (va % PAGE) as usize;
+            let n = (PAGE as usize - off).min(data.len() - done);
+            // SAFETY: a frame of this address space, reached through the
+            // direct map; `off + n` stays inside the page.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    data[done..].as_ptr(),
+                    (phys_to_virt(phys) + off as u64) as *mut u8,
+                    n,
+                );
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// A write to a page shared copy-on-write: copy it unless this space
+    /// is its last user.
+    fn break_cow(&mut self, page: u64, phys: u64) -> Result<(), FaultError> {
+        if mem::frame_users(phys) == 1 {
+            self.pt.make_writable(page, None);
+            return Ok(());
+        }
+        let copy = mem::alloc_frames(1).ok_or(FaultError::OutOfMemory)?;
+        // SAFETY: both frames are reached through the direct map; the copy
+        // is fresh and the original is only read.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(phys) as *const u8,
+                phys_to_virt(copy) as *mut u8,
+                PAGE as usize,
+            );
+        }
+        self.pt.make_writable(page, Some(copy));
+        mem::release_frame(phys);
+        Ok(())
+    }
+
     fn release_pages(&mut self, start: u64, end: u64) {
-        self.pt.unmap_range(start, end, |phys| {
-            // SAFETY: a frame this address space mapped alone.
-            unsafe { mem::free_frames(phys, 1) }
-        });
+        self.pt.unmap_range(start, end, mem::release_frame);
+    }
+
+    /// The child's copy for fork: same areas; private pages shared
+    /// copy-on-write, shared pages shared.
+    pub fn fork(&mut self) -> Result<AddressSpace, FaultError> {
+        let mut child = AddressSpace::new().map_err(|_| FaultError::OutOfMemory)?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let ranges: Vec<(u64, u64, bool)> = self.vmas.iter().map(|v| (v.start, v.end, !v.shared)).collect();
+        for (s, e, cow) in ranges {
+            self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).map_err(|_| FaultError::OutOfMemory)?;
+        }
+        Ok(child)
     }
 
     /// Adds an area; `replace` removes what was there (MAP_FIXED).

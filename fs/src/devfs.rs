@@ -39,6 +39,16 @@ pub trait Console: Send + Sync {
     /// Terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ...), `arg` being the
     /// user pointer. Unknown ones: ENOTTY.
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<usize, Errno>;
+
+    /// Readiness for poll (default: always ready).
+    fn poll(&self) -> crate::readiness::PollEvents {
+        crate::readiness::PollEvents::READABLE | crate::readiness::PollEvents::WRITABLE
+    }
+
+    /// The key woken when input arrives.
+    fn wait_key(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Random bytes for /dev/random and /dev/urandom (RDRAND, a seeded CSPRNG...).

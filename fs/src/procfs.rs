@@ -72,6 +72,12 @@ pub struct ProcFs {
 impl ProcFs {
     /// An empty /proc; the kernel adds entries to [`ProcFs::root`].
     pub fn new(clock: Clock) -> Self {
+        Self::with_root_source(clock, None)
+    }
+
+    /// A /proc whose root also lists what `source` produces (the kernel's
+    /// per-process directories), next to the fixed entries.
+    pub fn with_root_source(clock: Clock, source: Option<Arc<dyn DirSource>>) -> Self {
         // Inode 1 is the root, as on Linux.
         let shared = Arc::new(Shared {
             dev: alloc_anon_dev(),
@@ -79,7 +85,7 @@ impl ProcFs {
             next_ino: AtomicU64::new(2),
             inos: Mutex::new(BTreeMap::new()),
         });
-        ProcFs { root: ProcDir::new_root(shared, 1) }
+        ProcFs { root: ProcDir::new_root(shared, 1, source) }
     }
 
     /// The root with its typed API for adding entries.

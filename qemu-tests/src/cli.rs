@@ -6,29 +6,43 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::accel::AccelChoice;
-use crate::initramfs::{Initramfs, InitramfsError, program_guest_path};
+use crate::initramfs::{Initramfs, InitramfsError, busybox, program_guest_path};
 use crate::kernel_build::Profile;
 use crate::memory::MemSize;
 use crate::run_config::{Machine, RunConfig, kernel_cmdline};
 
 pub const USAGE: &str = "\
 usage: ringo run [OPTIONS] [PROGRAM] [KERNEL ARGS...] [-- INIT ARGS...]
+       ringo image [--busybox PATH] [--output FILE]
        ringo build [--debug]
        ringo help
 
 ringo run      builds the kernel (unless --kernel is given), boots it in QEMU
                and exits with the guest's exit status
+ringo image    writes the default image (below) to
+               target/ringo/default-initramfs.cpio, or FILE, and prints its path
 ringo build    builds the kernel, embeds its symbols and prints the image's path
 
 PROGRAM is the first argument that contains a `/` and names an existing file
 (./app, /usr/bin/app). It is packed into an initramfs at /bin/<its name>,
 beside empty /dev, /proc and /tmp, and booted as init (init=/bin/<its name>);
-the run's exit status is its exit status. Without PROGRAM (and --add) the
-kernel boots without an initramfs.
+the run's exit status is its exit status.
+
+Without PROGRAM, ringo run boots the default image: /bin/busybox (Debian's
+busybox-static) with a link per applet in /bin (and /sbin, /usr/bin,
+/usr/sbin), /etc/passwd, /etc/group, /etc/profile, /dev, /proc and a
+writable /tmp, and an interactive login shell as init (init=/bin/sh -- -l)
+on the serial console; `exit N` in it ends the run with status N. --add
+adds files to it; words after `--` replace `-l` (-- /path/script.sh runs a
+script). Without /bin/busybox (install busybox-static), with --no-image, or
+with ringo.ktest=NAME, the kernel boots without an initramfs.
 
 run options:
   --add HOST:GUEST  also pack the file or directory HOST (recursively) at the
                     absolute path GUEST; repeatable
+  --no-image        without PROGRAM: no default image, only what --add packs
+                    (no initramfs at all without --add)
+  --busybox PATH    the busybox for the default image (default /bin/busybox)
   --smp N           CPUs (default 1)
   --mem SIZE        memory: 512M, 1G or a number of MiB (default 256M)
   --accel A         auto, kvm or tcg (default auto: KVM only where it is real)
@@ -40,7 +54,8 @@ run options:
   --hp              run init in ring 0 (adds ringo.mode=hp)
 
 Kernel arguments are joined with spaces into the kernel command line; words
-after `--` go to init unchanged. With a terminal on stdin, Ctrl-A x quits QEMU.
+after `--` go to init unchanged. With a terminal on stdin, Ctrl-A x quits QEMU
+(Ctrl-C goes to the guest).
 
 Exit status: the guest's (0-255); 123 guest reset or halted without a status;
 124 timeout; 125 QEMU failed; 126 launcher error; 127 QEMU not installed;
@@ -50,8 +65,24 @@ Exit status: the guest's (0-255); 123 guest reset or halted without a status;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Run(RunArgs),
+    Image(ImageArgs),
     Build { profile: Profile },
     Help,
+}
+
+/// `ringo image`
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageArgs {
+    /// `None`: [`busybox::BUSYBOX`].
+    pub busybox: Option<PathBuf>,
+    /// `None`: [`busybox::IMAGE_FILE`] under cargo's target directory.
+    pub output: Option<PathBuf>,
+}
+
+impl ImageArgs {
+    pub fn busybox(&self) -> &Path {
+        self.busybox.as_deref().unwrap_or(Path::new(busybox::BUSYBOX))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +100,10 @@ pub struct RunArgs {
     /// The program to pack and boot as init.
     pub program: Option<PathBuf>,
     pub adds: Vec<Add>,
+    /// `--no-image`: without a program, no default image.
+    pub no_image: bool,
+    /// `--busybox`; `None`: [`busybox::BUSYBOX`].
+    pub busybox: Option<PathBuf>,
     /// Kernel words, then `--` and init's words verbatim when given.
     pub kernel_args: Vec<String>,
 }
@@ -110,6 +145,8 @@ impl Default for RunArgs {
             hp: false,
             program: None,
             adds: Vec::new(),
+            no_image: false,
+            busybox: None,
             kernel_args: Vec::new(),
         }
     }
@@ -118,23 +155,73 @@ impl Default for RunArgs {
 impl RunArgs {
     /// The kernel command line (QEMU's `-append`).
     pub fn cmdline(&self) -> String {
-        kernel_cmdline(self.hp, self.init_path().as_deref(), &self.kernel_args)
+        let mut words = self.kernel_args.clone();
+        // A login shell reads /etc/profile; arguments the user gave win.
+        if self.uses_image() && !words.iter().any(|w| w == "--") && !self.kernel_words().any(|w| w.starts_with("init=")) {
+            words.extend(["--".to_string(), busybox::LOGIN_ARG.to_string()]);
+        }
+        kernel_cmdline(self.hp, self.init_path().as_deref(), &words)
     }
 
-    /// Where the program lands in the guest (see [`crate::initramfs`]).
+    /// The kernel's own words: those before `--`.
+    fn kernel_words(&self) -> impl Iterator<Item = &String> {
+        self.kernel_args.iter().take_while(|w| *w != "--")
+    }
+
+    /// Where init is in the guest: the program (see [`crate::initramfs`]),
+    /// or the default image's shell.
     pub fn init_path(&self) -> Option<String> {
-        program_guest_path(self.program.as_deref()?)
+        match &self.program {
+            Some(program) => program_guest_path(program),
+            None => self.uses_image().then(|| busybox::INIT.to_string()),
+        }
     }
 
-    /// The initramfs to build, when there is a program or something to add.
+    /// The busybox the default image is made from.
+    pub fn busybox(&self) -> &Path {
+        self.busybox.as_deref().unwrap_or(Path::new(busybox::BUSYBOX))
+    }
+
+    /// Whether the run boots the default image: no program, no prebuilt
+    /// initramfs, no --no-image, and no self-test (which runs instead of
+    /// init, so the image would only cost time).
+    pub fn uses_image(&self) -> bool {
+        self.program.is_none()
+            && self.initrd.is_none()
+            && !self.no_image
+            && !self.kernel_words().any(|w| w.starts_with("ringo.ktest="))
+    }
+
+    /// When the default image is wanted but the default busybox is not
+    /// there, switches to booting without it (as --no-image does) and says
+    /// so; `is_file` decides what exists. A busybox named with --busybox
+    /// is an explicit choice, so its absence is an error later instead.
+    pub fn fall_back_without_busybox(&mut self, is_file: &dyn Fn(&Path) -> bool) -> Option<String> {
+        if !self.uses_image() || self.busybox.is_some() || is_file(self.busybox()) {
+            return None;
+        }
+        self.no_image = true;
+        Some(format!(
+            "{} not found, so there is no shell to boot into: {}; booting without it",
+            self.busybox().display(),
+            busybox::INSTALL_HINT
+        ))
+    }
+
+    /// The initramfs to build: around the program, the default image, or
+    /// just what --add packs; `None` when there is nothing to pack.
     pub fn initramfs(&self) -> Result<Option<Initramfs>, InitramfsError> {
-        if self.program.is_none() && self.adds.is_empty() {
-            return Ok(None);
-        }
-        let mut tree = Initramfs::new();
-        if let Some(program) = &self.program {
+        let mut tree = if let Some(program) = &self.program {
+            let mut tree = Initramfs::new();
             tree.add_program(program)?;
-        }
+            tree
+        } else if self.uses_image() {
+            busybox::image(self.busybox())?
+        } else if self.adds.is_empty() {
+            return Ok(None);
+        } else {
+            Initramfs::new()
+        };
         for add in &self.adds {
             tree.add_host(&add.host, &add.guest)?;
         }
@@ -216,6 +303,7 @@ pub fn parse_with<I: IntoIterator<Item = String>>(
     let command = args.next().ok_or(CliError::NoCommand)?;
     match command.as_str() {
         "run" => parse_run(args, is_file),
+        "image" => parse_image(args),
         "build" => parse_build(args),
         "help" | "--help" | "-h" => Ok(Command::Help),
         _ if command.starts_with('-') => Err(CliError::UnknownOption(command)),
@@ -234,6 +322,30 @@ fn parse_build(args: impl Iterator<Item = String>) -> Result<Command, CliError> 
         }
     }
     Ok(Command::Build { profile })
+}
+
+fn parse_image(mut args: impl Iterator<Item = String>) -> Result<Command, CliError> {
+    let mut image = ImageArgs::default();
+    while let Some(arg) = args.next() {
+        let (option, inline) = match arg.split_once('=') {
+            Some((option, value)) if option.starts_with("--") => (option.to_string(), Some(value.to_string())),
+            _ => (arg, None),
+        };
+        match option.as_str() {
+            "--help" | "-h" => return Ok(Command::Help),
+            "--busybox" | "--output" => {
+                let value = match inline {
+                    Some(value) => value,
+                    None => args.next().ok_or_else(|| CliError::MissingValue(option.clone()))?,
+                };
+                let slot = if option == "--busybox" { &mut image.busybox } else { &mut image.output };
+                *slot = Some(PathBuf::from(value));
+            }
+            _ if option.starts_with('-') => return Err(CliError::UnknownOption(option)),
+            _ => return Err(CliError::UnexpectedArgument(option)),
+        }
+    }
+    Ok(Command::Image(image))
 }
 
 /// A path with a `/` but no `=` before it: kernel words (`init=/bin/sh`)
@@ -271,16 +383,18 @@ fn parse_run(mut args: impl Iterator<Item = String>, is_file: &dyn Fn(&Path) -> 
         };
         match option.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
-            "--debug" | "--hp" => {
+            "--debug" | "--hp" | "--no-image" => {
                 if let Some(value) = inline {
                     return Err(CliError::UnexpectedArgument(format!("{option}={value}")));
                 }
                 match option.as_str() {
                     "--debug" => run.profile = Profile::Debug,
-                    _ => run.hp = true,
+                    "--hp" => run.hp = true,
+                    _ => run.no_image = true,
                 }
             }
-            "--smp" | "--mem" | "--accel" | "--machine" | "--timeout" | "--initrd" | "--kernel" | "--add" => {
+            "--smp" | "--mem" | "--accel" | "--machine" | "--timeout" | "--initrd" | "--kernel" | "--add"
+            | "--busybox" => {
                 let value = match inline {
                     Some(value) => value,
                     None => args.next().ok_or_else(|| CliError::MissingValue(option.clone()))?,
@@ -315,6 +429,7 @@ fn set_value(run: &mut RunArgs, option: &str, value: String) -> Result<(), CliEr
         "--initrd" => run.initrd = Some(PathBuf::from(value)),
         "--kernel" => run.kernel = Some(PathBuf::from(value)),
         "--add" => run.adds.push(value.parse().map_err(bad)?),
+        "--busybox" => run.busybox = Some(PathBuf::from(value)),
         _ => return Err(CliError::UnknownOption(option.to_string())),
     }
     Ok(())
@@ -330,6 +445,7 @@ fn parse_timeout(value: &str) -> Result<Option<Duration>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::initramfs::busybox::test_support::FakeBusybox;
 
     /// The files that exist as far as these tests are concerned.
     const FILES: [&str; 4] = ["./app", "/opt/tool", "dir/prog", "./my app"];
@@ -349,13 +465,102 @@ mod tests {
         }
     }
 
+    /// [`run_args`] against the real file system.
+    fn run_args_real(line: &str) -> RunArgs {
+        match parse(line.split_whitespace().map(String::from)) {
+            Ok(Command::Run(run)) => run,
+            other => panic!("`{line}` parsed as {other:?}"),
+        }
+    }
+
     #[test]
     fn run_defaults() {
         let run = run_args("run");
         assert_eq!(run, RunArgs::default());
         assert_eq!(run.timeout, None);
-        assert_eq!(run.cmdline(), "");
+        assert!(run.uses_image());
+        assert_eq!(run.busybox(), Path::new("/bin/busybox"));
+        assert_eq!(run.init_path().as_deref(), Some("/bin/sh"));
+        assert_eq!(run.cmdline(), "init=/bin/sh -- -l");
+    }
+
+    #[test]
+    fn the_default_image_boots_a_login_shell_unless_told_otherwise() {
+        for (line, cmdline) in [
+            ("run quiet", "init=/bin/sh quiet -- -l"),
+            ("run --hp", "ringo.mode=hp init=/bin/sh -- -l"),
+            ("run -- /scripts/x.sh a", "init=/bin/sh -- /scripts/x.sh a"),
+            ("run init=/bin/ash", "init=/bin/ash"),
+            ("run init=/bin/ash -- -i", "init=/bin/ash -- -i"),
+            ("run --add a:/a", "init=/bin/sh -- -l"),
+        ] {
+            let run = run_args(line);
+            assert!(run.uses_image(), "{line}");
+            assert_eq!(run.cmdline(), cmdline, "{line}");
+        }
+    }
+
+    #[test]
+    fn no_image_without_a_program_boots_nothing() {
+        for line in ["run --no-image", "run ringo.ktest=smp", "run --initrd i.cpio", "run ./app"] {
+            let run = run_args(line);
+            assert!(!run.uses_image(), "{line}");
+        }
+        let bare = run_args("run --no-image quiet");
+        assert_eq!((bare.cmdline(), bare.init_path()), ("quiet".to_string(), None));
+        assert_eq!(bare.initramfs().unwrap(), None);
+        assert_eq!(run_args("run ringo.ktest=smp").cmdline(), "ringo.ktest=smp");
+        assert_eq!(parse_words("run --no-image=yes"), Err(CliError::UnexpectedArgument("--no-image=yes".into())));
+    }
+
+    #[test]
+    fn a_missing_busybox_falls_back_to_no_image() {
+        let mut run = run_args("run quiet");
+        let note = run.fall_back_without_busybox(&|_| false).expect("a note");
+        assert!(note.contains("/bin/busybox not found") && note.contains("install busybox-static"), "{note}");
+        assert!(run.no_image && !run.uses_image());
+        assert_eq!(run.cmdline(), "quiet");
         assert_eq!(run.initramfs().unwrap(), None);
+
+        let mut present = run_args("run");
+        assert_eq!(present.fall_back_without_busybox(&|p| p == Path::new("/bin/busybox")), None);
+        assert!(present.uses_image());
+        // Named explicitly, or not needed: no fallback.
+        for line in ["run --busybox /opt/bb", "run ./app", "run --no-image"] {
+            let mut run = run_args(line);
+            let before = run.clone();
+            assert_eq!(run.fall_back_without_busybox(&|_| false), None, "{line}");
+            assert_eq!(run, before, "{line}");
+        }
+        let explicit = run_args("run --busybox /nonexistent/busybox");
+        let err = explicit.initramfs().unwrap_err();
+        assert!(err.to_string().contains("install busybox-static"), "{err}");
+    }
+
+    #[test]
+    fn the_image_holds_busybox_and_the_adds() {
+        let fake = FakeBusybox::listing("cli");
+        let extra = fake.0.with_file_name("extra.sh");
+        std::fs::write(&extra, "echo hi\n").unwrap();
+        let line = format!("run --busybox {} --add {}:/scripts/extra.sh", fake.0.display(), extra.display());
+        let run = run_args_real(&line);
+        let paths = run.initramfs().unwrap().expect("an initramfs").guest_paths();
+        for expected in ["/bin/busybox", "/bin/sh", "/usr/bin/env", "/etc/profile", "/scripts/extra.sh", "/tmp"] {
+            assert!(paths.iter().any(|p| p == expected), "{expected} missing from {paths:?}");
+        }
+    }
+
+    #[test]
+    fn image_command() {
+        assert_eq!(parse_words("image"), Ok(Command::Image(ImageArgs::default())));
+        let args = ImageArgs { busybox: Some("bb".into()), output: Some("o.cpio".into()) };
+        assert_eq!(parse_words("image --busybox bb --output=o.cpio"), Ok(Command::Image(args.clone())));
+        assert_eq!(args.busybox(), Path::new("bb"));
+        assert_eq!(ImageArgs::default().busybox(), Path::new("/bin/busybox"));
+        assert_eq!(parse_words("image --help"), Ok(Command::Help));
+        assert_eq!(parse_words("image x"), Err(CliError::UnexpectedArgument("x".into())));
+        assert_eq!(parse_words("image --force"), Err(CliError::UnknownOption("--force".into())));
+        assert_eq!(parse_words("image --output"), Err(CliError::MissingValue("--output".into())));
     }
 
     #[test]
@@ -387,7 +592,8 @@ mod tests {
         let run = run_args("run --hp init=/bin/app -- -v --smp 9 --");
         assert_eq!(run.smp, 1);
         assert_eq!(run.cmdline(), "ringo.mode=hp init=/bin/app -- -v --smp 9 --");
-        assert_eq!(run_args("run -- x").cmdline(), "-- x");
+        assert_eq!(run_args("run -- x").cmdline(), "init=/bin/sh -- x");
+        assert_eq!(run_args("run --no-image -- x").cmdline(), "-- x");
     }
 
     #[test]
@@ -489,10 +695,7 @@ mod tests {
         let extra = dir.join("extra.txt");
         std::fs::write(&extra, "x").unwrap();
         let line = format!("run {} --add {}:/etc/extra.txt", program.display(), extra.display());
-        let run = match parse(line.split_whitespace().map(String::from)) {
-            Ok(Command::Run(run)) => run,
-            other => panic!("`{line}` parsed as {other:?}"),
-        };
+        let run = run_args_real(&line);
         assert_eq!(run.program.as_deref(), Some(program.as_path()));
         let tree = run.initramfs().unwrap().expect("an initramfs");
         let paths = tree.guest_paths();

@@ -18,19 +18,40 @@
 //! run.expect_init_exit(0);
 //! ```
 //!
+//! The default busybox image (see [`crate::initramfs::busybox`]) boots a
+//! login shell, or runs a script given as init's argument:
+//!
+//! ```no_run
+//! use qemu_tests::guest_test::busybox;
+//! let run = busybox().add("qemu-tests/scripts", "/scripts").args(["/scripts/pipes.sh"]).run();
+//! run.expect_program_ok("pipes");
+//! ```
+//!
+//! A test can also type on the guest's console ([`Boot::interactive`]):
+//!
+//! ```no_run
+//! use qemu_tests::guest_test::busybox;
+//! let mut shell = busybox().interactive();
+//! shell.expect("# ").send("echo $((6 * 7))\n").expect("42").expect("# ");
+//! shell.send("exit 3\n");
+//! shell.finish().expect_init_exit(3);
+//! ```
+//!
+//! [`boot`] and [`ktest`] boot without an initramfs, as ever.
+//!
 //! Set `RINGO_TEST_VERBOSE=1` to see the guest's output live, and
 //! `RINGO_KERNEL=path` to test a prebuilt image.
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::accel::AccelChoice;
-use crate::initramfs::{Initramfs, TempArchive, program_guest_path};
+use crate::initramfs::{Initramfs, TempArchive, busybox as image, program_guest_path};
 use crate::kernel_build::kernel_for_tests;
 use crate::memory::MemSize;
 use crate::outcome::{GuestStatus, Outcome};
-use crate::run::run;
+use crate::run::{Session, run};
 use crate::run_config::{Machine, RunConfig, kernel_cmdline};
 use crate::serial_lines::{self, Banner, CpuOnline, Frame};
 
@@ -50,16 +71,43 @@ pub struct Boot {
     init: Option<Init>,
 }
 
-/// A program to pack and boot as init.
+/// What to pack and boot as init.
 struct Init {
-    program: PathBuf,
+    root: Root,
     args: Vec<String>,
     adds: Vec<(PathBuf, String)>,
 }
 
+enum Root {
+    /// A host program, at /bin/<its name>.
+    Program(PathBuf),
+    /// The default image, made from this busybox.
+    Busybox(PathBuf),
+}
+
+impl Root {
+    fn init_path(&self) -> Option<String> {
+        match self {
+            Root::Program(program) => program_guest_path(program),
+            Root::Busybox(_) => Some(image::INIT.to_string()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Root::Program(program) => format!("{} as init", program.display()),
+            Root::Busybox(busybox) => format!("the busybox image ({})", busybox.display()),
+        }
+    }
+}
+
 pub fn boot(cmdline: &str) -> Boot {
+    boot_kernel(kernel_for_tests(), cmdline)
+}
+
+fn boot_kernel(kernel: PathBuf, cmdline: &str) -> Boot {
     let verbose = std::env::var_os(VERBOSE_ENV).is_some_and(|v| !v.is_empty());
-    let config = RunConfig::new(kernel_for_tests())
+    let config = RunConfig::new(kernel)
         .cmdline(cmdline)
         .accel(AccelChoice::Tcg)
         .timeout(Some(Duration::from_secs(60)))
@@ -71,8 +119,17 @@ pub fn boot(cmdline: &str) -> Boot {
 /// The host program `path` booted as init from an initramfs (at
 /// `/bin/<its file name>`), with no kernel words yet.
 pub fn program(path: impl AsRef<Path>) -> Boot {
-    let mut boot = boot("");
-    boot.init = Some(Init { program: path.as_ref().to_path_buf(), args: Vec::new(), adds: Vec::new() });
+    with_init(boot(""), Root::Program(path.as_ref().to_path_buf()))
+}
+
+/// The default busybox image (from [`image::BUSYBOX`]), its shell as init:
+/// a login shell when given no [`Boot::args`], as `ringo run` boots it.
+pub fn busybox() -> Boot {
+    with_init(boot(""), Root::Busybox(PathBuf::from(image::BUSYBOX)))
+}
+
+fn with_init(mut boot: Boot, root: Root) -> Boot {
+    boot.init = Some(Init { root, args: Vec::new(), adds: Vec::new() });
     boot.refresh_cmdline();
     boot
 }
@@ -92,7 +149,7 @@ impl Boot {
         S: Into<String>,
     {
         let Some(init) = self.init.as_mut() else {
-            panic!("args() needs a program()");
+            panic!("args() needs a program() or busybox()");
         };
         for arg in args {
             let arg = arg.into();
@@ -110,7 +167,7 @@ impl Boot {
     #[track_caller]
     pub fn add(mut self, host: impl AsRef<Path>, guest: &str) -> Self {
         let Some(init) = self.init.as_mut() else {
-            panic!("add() needs a program()");
+            panic!("add() needs a program() or busybox()");
         };
         init.adds.push((host.as_ref().to_path_buf(), guest.to_string()));
         self
@@ -136,25 +193,49 @@ impl Boot {
         let mut words = self.words.clone();
         let mut init_path = None;
         if let Some(init) = &self.init {
-            init_path = program_guest_path(&init.program);
+            init_path = init.root.init_path();
             if !init.args.is_empty() {
                 words.push("--".to_string());
                 words.extend(init.args.iter().cloned());
+            } else if matches!(init.root, Root::Busybox(_)) {
+                words.extend(["--".to_string(), image::LOGIN_ARG.to_string()]);
             }
         }
         self.config.cmdline = kernel_cmdline(self.hp, init_path.as_deref(), &words);
     }
 
-    /// The initramfs for the program, written to a temporary file.
+    /// The initramfs for init, written to a temporary file.
     fn pack(&self) -> Option<TempArchive> {
         let init = self.init.as_ref()?;
-        let mut tree = Initramfs::new();
-        let packed = tree
-            .add_program(&init.program)
-            .map(drop)
-            .and_then(|()| init.adds.iter().try_for_each(|(host, guest)| tree.add_host(host, guest)))
-            .and_then(|()| tree.write_temp());
-        Some(packed.unwrap_or_else(|e| panic!("cannot pack {} into an initramfs: {e}", init.program.display())))
+        let tree = match &init.root {
+            Root::Program(program) => {
+                let mut tree = Initramfs::new();
+                tree.add_program(program).map(|_| tree)
+            }
+            Root::Busybox(busybox) => image::image(busybox),
+        };
+        let packed = tree.and_then(|mut tree| {
+            init.adds.iter().try_for_each(|(host, guest)| tree.add_host(host, guest))?;
+            tree.write_temp()
+        });
+        Some(packed.unwrap_or_else(|e| panic!("cannot pack {} into an initramfs: {e}", init.root.describe())))
+    }
+
+    /// Packs the initramfs and says what runs, for messages.
+    fn prepare(self) -> (RunConfig, Option<TempArchive>, String) {
+        let archive = self.pack();
+        let mut config = self.config;
+        let mut what = format!(
+            "`{}` on {}, -smp {}, -m {}, accel {}",
+            config.cmdline, config.machine, config.smp, config.memory, config.accel
+        );
+        if let Some(archive) = &archive {
+            config.initrd = Some(archive.path().to_path_buf());
+            if let Some(init) = &self.init {
+                what = format!("{}, {what}", init.root.describe());
+            }
+        }
+        (config, archive, what)
     }
 
     pub fn smp(mut self, cpus: u32) -> Self {
@@ -185,23 +266,128 @@ impl Boot {
     /// Boots and waits for the guest; panics only if QEMU cannot be run
     /// (or the program cannot be packed).
     pub fn run(self) -> GuestRun {
-        let archive = self.pack();
-        let mut config = self.config;
-        let mut what = format!(
-            "`{}` on {}, -smp {}, -m {}, accel {}",
-            config.cmdline, config.machine, config.smp, config.memory, config.accel
-        );
-        if let Some(archive) = &archive {
-            config.initrd = Some(archive.path().to_path_buf());
-            if let Some(init) = &self.init {
-                what = format!("{} as init, {what}", init.program.display());
-            }
-        }
+        let (config, _archive, what) = self.prepare();
         match run(&config) {
             Ok(outcome) => GuestRun { outcome, what },
             Err(e) => panic!("cannot run {what}: {e}"),
         }
     }
+
+    /// Boots the guest for a test to type on its console (see
+    /// [`Interactive`]); panics only if QEMU cannot be started. Each step
+    /// waits at most the boot's timeout (60 s unless [`Boot::timeout_secs`]
+    /// says otherwise; [`Interactive::step_timeout`] changes it).
+    pub fn interactive(self) -> Interactive {
+        let step = self.config.timeout.unwrap_or(DEFAULT_STEP);
+        let (config, archive, what) = self.prepare();
+        match Session::start(&config) {
+            Ok(session) => Interactive { session: Some(session), _archive: archive, what, step },
+            Err(e) => panic!("cannot start {what}: {e}"),
+        }
+    }
+}
+
+/// How long an interactive step waits when the boot has no timeout.
+const DEFAULT_STEP: Duration = Duration::from_secs(60);
+
+/// A guest a test types on, step by step; every step that fails panics
+/// with the whole transcript so far. Steps chain:
+/// `shell.expect("# ").send("ls\n").expect("bin")`. [`Interactive::expect`]
+/// searches the output after the previous match, so a pattern is not
+/// found twice. Dropped without [`Interactive::finish`], QEMU is killed.
+pub struct Interactive {
+    /// Always `Some` until `finish` takes it.
+    session: Option<Session>,
+    /// Kept until QEMU is gone.
+    _archive: Option<TempArchive>,
+    what: String,
+    step: Duration,
+}
+
+impl Interactive {
+    fn session(&mut self) -> &mut Session {
+        self.session.as_mut().expect("the session lives until finish()")
+    }
+
+    /// How long later steps wait.
+    pub fn step_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.step = timeout;
+        self
+    }
+
+    /// Types `input` (`\n` is Enter, `\x03` Ctrl-C, `\x7f` Backspace).
+    #[track_caller]
+    pub fn send(&mut self, input: &str) -> &mut Self {
+        if let Err(e) = self.session().send(input) {
+            self.fail(format!("sending {input:?}: {e}"));
+        }
+        self
+    }
+
+    /// Waits for `pattern` after the previous match, at most the step
+    /// timeout.
+    #[track_caller]
+    pub fn expect(&mut self, pattern: &str) -> &mut Self {
+        let step = self.step;
+        self.expect_within(pattern, step)
+    }
+
+    /// Waits for `pattern` after the previous match, at most `timeout`.
+    #[track_caller]
+    pub fn expect_within(&mut self, pattern: &str, timeout: Duration) -> &mut Self {
+        let started = Instant::now();
+        match self.session().expect(pattern, timeout) {
+            Ok(_) => self,
+            Err(e) => self.fail(format!("after {:.1?} of waiting: {e}", started.elapsed())),
+        }
+    }
+
+    /// Everything the guest printed so far, control characters as they came.
+    pub fn transcript(&self) -> String {
+        self.session.as_ref().map(Session::transcript).unwrap_or_default()
+    }
+
+    /// Time since QEMU started.
+    pub fn elapsed(&self) -> Duration {
+        self.session.as_ref().map(Session::elapsed).unwrap_or_default()
+    }
+
+    /// Fails the test with `why` and the transcript, control characters
+    /// made visible (line editing shows in them).
+    #[track_caller]
+    pub fn fail(&self, why: impl Display) -> ! {
+        panic!(
+            "{why}\n\
+             run: {what}, typed on, {elapsed:.2?} in\n\
+             ------- transcript (control characters escaped) -------\n{transcript}\n\
+             --------------------------------------------------------",
+            what = self.what,
+            elapsed = self.elapsed(),
+            transcript = visible(&self.transcript()),
+        )
+    }
+
+    /// Waits for the guest to end by itself (at most the step timeout) and
+    /// returns the run, for the usual assertions on its status and output.
+    #[track_caller]
+    pub fn finish(mut self) -> GuestRun {
+        let session = self.session.take().expect("finish() is called once");
+        match session.finish(self.step) {
+            Ok(outcome) => GuestRun { outcome, what: std::mem::take(&mut self.what) },
+            Err(e) => panic!("waiting for {} to end: {e}", self.what),
+        }
+    }
+}
+
+/// `text` with CR LF as a line break and every other control character
+/// escaped (`\r`, `\u{1b}`, `\u{8}`), so a failure shows what the line
+/// editor sent.
+fn visible(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .split('\n')
+        .map(|line| line.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// N from a `ringo: init exited with status N` line (anything may follow N).
@@ -357,6 +543,23 @@ impl GuestRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(visible("a\r\nb\x08 \x08c\x1b[K\nd\r"), "a\nb\\u{8} \\u{8}c\\u{1b}[K\nd\\r");
+    }
+
+    #[test]
+    fn busybox_boots_a_login_shell_unless_given_arguments() {
+        // Not busybox() itself: that builds the kernel.
+        let boot = |cmdline: &str| boot_kernel(PathBuf::from("k.elf"), cmdline);
+        let busybox = || with_init(boot(""), Root::Busybox(PathBuf::from("/bin/busybox")));
+        assert_eq!(busybox().config().cmdline, "init=/bin/sh -- -l");
+        assert_eq!(busybox().args(["/scripts/x.sh"]).config().cmdline, "init=/bin/sh -- /scripts/x.sh");
+        assert_eq!(busybox().kernel_arg("quiet").config().cmdline, "init=/bin/sh quiet -- -l");
+        assert_eq!(boot("quiet").config().cmdline, "quiet", "boot() has no init");
+        assert!(boot("").pack().is_none(), "boot() packs no initramfs");
+    }
 
     #[test]
     fn init_exit_lines() {

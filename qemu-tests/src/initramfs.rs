@@ -15,7 +15,11 @@
 //! Missing parent directories are created with mode 0755. An added host
 //! directory is copied recursively, its symbolic links as links; an added
 //! host path that is itself a link is followed.
+//!
+//! Without a program, `ringo run` boots the default image instead: the
+//! same standard directories around busybox (see [`busybox`]).
 
+pub mod busybox;
 pub mod newc;
 
 use std::collections::BTreeMap;
@@ -68,6 +72,23 @@ pub enum InitramfsError {
         path: PathBuf,
         source: NewcError,
     },
+    /// The default image's busybox is not there.
+    BusyboxMissing {
+        path: PathBuf,
+    },
+    /// Debian's dynamically linked busybox, not busybox-static.
+    BusyboxDynamic {
+        path: PathBuf,
+    },
+    /// `busybox --list-full` failed.
+    BusyboxList {
+        path: PathBuf,
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+    BusyboxNoApplets {
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for InitramfsError {
@@ -86,6 +107,21 @@ impl fmt::Display for InitramfsError {
                 write!(f, "{}: only files, directories and symbolic links can be packed", path.display())
             }
             InitramfsError::Write { path, source } => write!(f, "writing {}: {source}", path.display()),
+            InitramfsError::BusyboxMissing { path } => {
+                write!(f, "{} not found: {}", path.display(), busybox::INSTALL_HINT)
+            }
+            InitramfsError::BusyboxDynamic { path } => write!(
+                f,
+                "{} is dynamically linked and Ringo runs static binaries only: {}",
+                path.display(),
+                busybox::INSTALL_HINT
+            ),
+            InitramfsError::BusyboxList { path, status, stderr } => {
+                write!(f, "`{} --list-full` failed ({status}): {}", path.display(), stderr.trim_end())
+            }
+            InitramfsError::BusyboxNoApplets { path } => {
+                write!(f, "`{} --list-full` listed no applets", path.display())
+            }
         }
     }
 }
@@ -176,6 +212,12 @@ impl Initramfs {
         self.insert(relative(guest)?, Content::Bytes(bytes.into()), perm, 0)
     }
 
+    /// Adds a symbolic link at `guest` pointing at `target` (as written:
+    /// relative targets resolve from the link's directory).
+    pub fn add_symlink(&mut self, guest: &str, target: &str) -> Result<(), InitramfsError> {
+        self.insert(relative(guest)?, Content::Symlink(target.as_bytes().to_vec()), 0o777, 0)
+    }
+
     /// Every guest path, absolute, in archive order.
     pub fn guest_paths(&self) -> Vec<String> {
         self.entries.keys().map(|k| format!("/{}", String::from_utf8_lossy(k))).collect()
@@ -262,6 +304,27 @@ impl Initramfs {
             }
         }
         w.finish().map_err(failed)
+    }
+
+    /// Writes the archive to `path`, through a temporary file beside it
+    /// that is renamed into place: a guest booting the old file meanwhile
+    /// reads it whole, never half of the new one.
+    pub fn write_file(&self, path: &Path) -> Result<(), InitramfsError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(format!(".partial-{}", std::process::id()));
+        let partial = PathBuf::from(partial);
+        let written = File::create(&partial).map_err(io_error(&partial)).and_then(|file| {
+            let mut out = self.write_to(BufWriter::new(file), path)?;
+            out.flush().map_err(io_error(&partial))
+        });
+        let renamed = written.and_then(|()| fs::rename(&partial, path).map_err(io_error(path)));
+        if renamed.is_err() {
+            let _ = fs::remove_file(&partial);
+        }
+        renamed
     }
 
     /// Writes the archive to a fresh file in the system's temporary
@@ -446,6 +509,21 @@ mod tests {
         assert!(matches!(tree.add_host(&missing, "/m"), Err(InitramfsError::Io { .. })));
         assert!(matches!(tree.add_program(&host.0), Err(InitramfsError::Unsupported { .. })));
         assert_eq!(relative("//x//y/").unwrap(), b"x/y");
+    }
+
+    #[test]
+    fn write_file_replaces_the_archive_whole() {
+        let host = TempDir::new("write-file");
+        let path = host.0.join("deeper/image.cpio");
+        let mut tree = Initramfs::new();
+        tree.write_file(&path).unwrap();
+        assert_eq!(newc::parse(&fs::read(&path).unwrap()).unwrap().len(), 4);
+        tree.add_symlink("/bin/sh", "busybox").unwrap();
+        tree.write_file(&path).unwrap();
+        let entries = newc::parse(&fs::read(&path).unwrap()).unwrap();
+        assert_eq!(find(&entries, "bin/sh").data, b"busybox");
+        let left: Vec<_> = fs::read_dir(host.0.join("deeper")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["image.cpio"], "no partial file left behind");
     }
 
     #[test]

@@ -1,8 +1,14 @@
 //! Running QEMU: spawn it, stream its output, enforce the timeout, decode
 //! the outcome, and rerun under TCG where KVM turns out unfaithful.
+//!
+//! [`Session`] runs a guest whose serial console a program drives instead:
+//! it writes QEMU's stdin and waits for patterns in its output, like
+//! `expect(1)`.
 
+use std::fmt;
 use std::io::{self, IsTerminal, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -40,19 +46,21 @@ pub fn needs_tcg_rerun(outcome: &Outcome) -> bool {
     outcome.accel == Accel::Kvm && outcome.serial.contains(UNFAITHFUL_KVM_MARKER)
 }
 
-/// Runs the guest once with `accel`, no questions asked.
-pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
+/// Starts QEMU for `cfg` with `stdin`, its stdout and stderr piped.
+fn spawn(cfg: &RunConfig, accel: Accel, stdin: Stdio) -> Result<Child, Error> {
     let mut command = Command::new(&cfg.qemu);
-    command
-        .args(qemu_args(cfg, accel))
-        .stdin(if cfg.interactive { Stdio::inherit() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let mut child = command.spawn().map_err(|source| match source.kind() {
+    command.args(qemu_args(cfg, accel)).stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.spawn().map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => Error::QemuNotFound { program: cfg.qemu.clone() },
         _ => Error::QemuSpawn { program: cfg.qemu.clone(), source },
-    })?;
+    })
+}
+
+/// Runs the guest once with `accel`, no questions asked.
+pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let stdin = if cfg.interactive { Stdio::inherit() } else { Stdio::null() };
+    let mut child = spawn(cfg, accel, stdin)?;
 
     // In interactive mode QEMU puts the terminal in raw mode, where a bare
     // LF no longer returns the cursor.
@@ -72,14 +80,20 @@ pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let collect = |pump: Option<thread::JoinHandle<Vec<u8>>>| {
-        pump.and_then(|handle| handle.join().ok()).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-    };
-    let serial = collect(stdout_pump).unwrap_or_default().replace("\r\n", "\n");
-    let qemu_stderr = collect(stderr_pump).unwrap_or_default();
-    let end = end?;
+    let serial = collect(stdout_pump);
+    let qemu_stderr = collect(stderr_pump);
+    Ok(outcome_of(serial, qemu_stderr, end?, started, accel))
+}
+
+/// What a pump thread kept, as text.
+fn collect(pump: Option<thread::JoinHandle<Vec<u8>>>) -> String {
+    pump.and_then(|handle| handle.join().ok()).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+}
+
+fn outcome_of(serial: String, qemu_stderr: String, end: QemuEnd, started: Instant, accel: Accel) -> Outcome {
+    let serial = serial.replace("\r\n", "\n");
     let status = outcome::decode(&serial, end, &qemu_stderr);
-    Ok(Outcome { serial, qemu_stderr, status, wall: started.elapsed(), accel })
+    Outcome { serial, qemu_stderr, status, wall: started.elapsed(), accel }
 }
 
 fn wait(child: &mut Child, timeout: Option<Duration>, interactive: bool) -> Result<QemuEnd, Error> {
@@ -131,8 +145,14 @@ enum Echo {
 }
 
 /// Reads `pipe` to its end, keeping everything and echoing it as it comes.
-fn pump(mut pipe: impl Read, mut echo: Option<Echo>) -> Vec<u8> {
+fn pump(pipe: impl Read, echo: Option<Echo>) -> Vec<u8> {
     let mut kept = Vec::new();
+    pump_into(pipe, echo, |chunk| kept.extend_from_slice(chunk));
+    kept
+}
+
+/// Reads `pipe` to its end, handing each chunk to `keep` and echoing it.
+fn pump_into(mut pipe: impl Read, mut echo: Option<Echo>, mut keep: impl FnMut(&[u8])) {
     let mut buf = [0u8; 4096];
     let mut previous = 0u8;
     loop {
@@ -143,7 +163,7 @@ fn pump(mut pipe: impl Read, mut echo: Option<Echo>) -> Vec<u8> {
             Err(_) => break,
         };
         let chunk = &buf[..n];
-        kept.extend_from_slice(chunk);
+        keep(chunk);
         let written = match &echo {
             None => Ok(()),
             Some(Echo::Stdout { add_cr: false }) => write_all_flush(&mut io::stdout().lock(), chunk),
@@ -156,7 +176,6 @@ fn pump(mut pipe: impl Read, mut echo: Option<Echo>) -> Vec<u8> {
         }
         previous = chunk[n - 1];
     }
-    kept
 }
 
 fn write_all_flush(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
@@ -176,6 +195,229 @@ fn with_cr(bytes: &[u8], mut previous: u8) -> Vec<u8> {
         previous = b;
     }
     out
+}
+
+/// How long [`Session`] polls QEMU while waiting for it to exit.
+const SESSION_POLL: Duration = Duration::from_millis(20);
+
+/// A guest whose serial console is driven by the caller: QEMU's stdin is a
+/// pipe that [`Session::send`] writes (with `-serial stdio`, not the
+/// terminal mode with its monitor, so every byte, Ctrl-A and Ctrl-C
+/// included, reaches the guest), and a thread collects its stdout, which
+/// [`Session::expect`] searches.
+///
+/// ```no_run
+/// # use qemu_tests::{RunConfig, run::Session};
+/// # use std::time::Duration;
+/// let mut session = Session::start(&RunConfig::new("ringo.elf")).unwrap();
+/// let step = Duration::from_secs(30);
+/// session.expect("# ", step).unwrap();
+/// session.send("exit 3\n").unwrap();
+/// let outcome = session.finish(step).unwrap();
+/// ```
+///
+/// Dropping a session kills QEMU.
+pub struct Session {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    output: Arc<SharedOutput>,
+    stdout_pump: Option<thread::JoinHandle<()>>,
+    stderr_pump: Option<thread::JoinHandle<Vec<u8>>>,
+    started: Instant,
+    accel: Accel,
+    /// Where the next [`Session::expect`] starts searching.
+    cursor: usize,
+}
+
+/// QEMU's stdout so far, and whether it has ended.
+#[derive(Default)]
+struct SharedOutput {
+    state: Mutex<OutputState>,
+    grew: Condvar,
+}
+
+#[derive(Default)]
+struct OutputState {
+    bytes: Vec<u8>,
+    ended: bool,
+}
+
+impl SharedOutput {
+    fn lock(&self) -> MutexGuard<'_, OutputState> {
+        // A pump that panicked left whole chunks behind: still readable.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Why a [`Session`] step failed.
+#[derive(Debug)]
+pub enum SessionError {
+    /// Writing to QEMU's stdin failed (QEMU has exited).
+    Send(io::Error),
+    /// `pattern` did not appear within `waited`.
+    Timeout { pattern: String, waited: Duration },
+    /// QEMU's output ended (the guest stopped) without `pattern`.
+    Ended { pattern: String },
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Send(e) => write!(f, "cannot write to the guest's console: {e}"),
+            SessionError::Timeout { pattern, waited } => {
+                write!(f, "{pattern:?} did not appear within {waited:.1?}")
+            }
+            SessionError::Ended { pattern } => write!(f, "the guest's output ended without {pattern:?}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SessionError::Send(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Where [`Session::expect`] found its pattern, in bytes of the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub start: usize,
+    pub end: usize,
+    /// The output from the end of the previous match up to this one.
+    pub before: String,
+}
+
+impl Session {
+    /// Starts the guest. The accelerator is chosen once (a session is not
+    /// rerun: its input cannot be replayed); `cfg.interactive` is ignored
+    /// and `cfg.timeout` too, since every step has its own.
+    pub fn start(cfg: &RunConfig) -> Result<Session, Error> {
+        let decision = accel::choose(cfg.accel, KvmProbe::of_this_host());
+        if cfg.announce {
+            eprintln!("{}", decision.announcement());
+        }
+        let mut cfg = cfg.clone();
+        cfg.interactive = false;
+        let started = Instant::now();
+        let mut child = spawn(&cfg, decision.accel, Stdio::piped())?;
+        let output = Arc::new(SharedOutput::default());
+        let stdout_pump = child.stdout.take().map(|pipe| {
+            let echo = cfg.echo.then_some(Echo::Stdout { add_cr: false });
+            let output = Arc::clone(&output);
+            thread::spawn(move || {
+                pump_into(pipe, echo, |chunk| {
+                    output.lock().bytes.extend_from_slice(chunk);
+                    output.grew.notify_all();
+                });
+                output.lock().ended = true;
+                output.grew.notify_all();
+            })
+        });
+        let stderr_pump = child.stderr.take().map(|pipe| {
+            let echo = cfg.echo.then_some(Echo::Stderr);
+            thread::spawn(move || pump(pipe, echo))
+        });
+        Ok(Session {
+            stdin: child.stdin.take(),
+            child,
+            output,
+            stdout_pump,
+            stderr_pump,
+            started,
+            accel: decision.accel,
+            cursor: 0,
+        })
+    }
+
+    /// Types `input` on the guest's console.
+    pub fn send(&mut self, input: impl AsRef<[u8]>) -> Result<(), SessionError> {
+        let stdin = self.stdin.as_mut().ok_or_else(|| SessionError::Send(io::ErrorKind::BrokenPipe.into()))?;
+        stdin.write_all(input.as_ref()).and_then(|()| stdin.flush()).map_err(SessionError::Send)
+    }
+
+    /// Waits until `pattern` appears in the output after the previous
+    /// match, at most `timeout`, and moves past it.
+    pub fn expect(&mut self, pattern: &str, timeout: Duration) -> Result<Found, SessionError> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.output.lock();
+        loop {
+            if let Some(at) = find(&state.bytes[self.cursor..], pattern.as_bytes()) {
+                let start = self.cursor + at;
+                let end = start + pattern.len();
+                let before = String::from_utf8_lossy(&state.bytes[self.cursor..start]).into_owned();
+                self.cursor = end;
+                return Ok(Found { start, end, before });
+            }
+            if state.ended {
+                return Err(SessionError::Ended { pattern: pattern.to_string() });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(SessionError::Timeout { pattern: pattern.to_string(), waited: timeout });
+            }
+            state = match self.output.grew.wait_timeout(state, deadline - now) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Everything the guest printed so far, as it printed it (CR LF and
+    /// terminal control sequences included).
+    pub fn transcript(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().bytes).into_owned()
+    }
+
+    /// Time since QEMU started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Waits for the guest to end by itself, at most `timeout` (then QEMU
+    /// is killed and the outcome is a timeout), and decodes its outcome.
+    pub fn finish(mut self, timeout: Duration) -> Result<Outcome, Error> {
+        let deadline = Instant::now() + timeout;
+        let end = loop {
+            if let Some(status) = self.child.try_wait().map_err(Error::QemuWait)? {
+                break QemuEnd::Exited(status.code());
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                self.child.wait().map_err(Error::QemuWait)?;
+                break QemuEnd::TimedOut;
+            }
+            thread::sleep(SESSION_POLL);
+        };
+        self.stdin = None;
+        if let Some(pump) = self.stdout_pump.take() {
+            let _ = pump.join();
+        }
+        let serial = self.transcript();
+        let qemu_stderr = collect(self.stderr_pump.take());
+        Ok(outcome_of(serial, qemu_stderr, end, self.started, self.accel))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Unless finish() saw it exit: a failed step must not leave QEMU
+        // running, nor the pumps waiting for it.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -216,6 +458,15 @@ done
 case "$kernel" in
   exit3) printf 'hello\r\nringo: exit status 3 (done)\r\n'; exit 7;;
   hang) echo started; exec sleep 30;;
+  shell)
+    printf 'fake login\r\n# '
+    while IFS= read -r line; do
+      case "$line" in
+        exit*) printf 'ringo: init exited with status %s\r\nringo: exit status %s\r\n' "${line#exit }" "${line#exit }"; exit 7;;
+        *) printf '%s\r\nyou said: %s\r\n# ' "$line" "$line";;
+      esac
+    done
+    exit 0;;
   qemu-error) echo 'qemu-system-x86_64: -kernel: bad' >&2; exit 1;;
   unfaithful)
     if [ "$accel" = kvm ]; then
@@ -289,6 +540,61 @@ exit 2
             }
             other => panic!("expected QemuNotFound, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_session_sends_expects_and_finishes() {
+        let mut session = Session::start(&fake("shell")).expect("fake qemu runs");
+        let step = Duration::from_secs(10);
+        session.expect("# ", step).expect("the first prompt");
+        session.send("hello there\n").expect("send");
+        let found = session.expect("you said: hello", step).expect("the reply");
+        assert_eq!(found.before, "hello there\r\n");
+        // The cursor moved past the match: the next one is a later prompt.
+        let prompt = session.expect("# ", step).expect("the second prompt");
+        assert!(prompt.start >= found.end, "{prompt:?} after {found:?}");
+        match session.expect("never printed", Duration::from_millis(200)) {
+            Err(SessionError::Timeout { pattern, .. }) => assert_eq!(pattern, "never printed"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        session.send("exit 3\n").expect("send exit");
+        let outcome = session.finish(step).expect("fake qemu exits");
+        assert_eq!(outcome.status, GuestStatus::Exited(3));
+        assert!(outcome.serial.starts_with("fake login\n# hello there\nyou said: hello there\n"), "{:?}", outcome.serial);
+        assert!(outcome.serial.ends_with("ringo: exit status 3\n"), "{:?}", outcome.serial);
+    }
+
+    #[test]
+    fn a_session_sees_the_guest_end() {
+        let mut session = Session::start(&fake("exit3")).expect("fake qemu runs");
+        match session.expect("not there", Duration::from_secs(10)) {
+            Err(SessionError::Ended { pattern }) => assert_eq!(pattern, "not there"),
+            other => panic!("expected the end of the output, got {other:?}"),
+        }
+        assert_eq!(session.transcript(), "hello\r\nringo: exit status 3 (done)\r\n");
+        let outcome = session.finish(Duration::from_secs(10)).expect("fake qemu exited");
+        assert_eq!(outcome.status, GuestStatus::Exited(3));
+    }
+
+    #[test]
+    fn a_session_that_does_not_end_is_killed() {
+        let mut session = Session::start(&fake("hang")).expect("fake qemu runs");
+        session.expect("started", Duration::from_secs(10)).expect("output");
+        let outcome = session.finish(Duration::from_millis(300)).expect("killed");
+        assert_eq!(outcome.status, GuestStatus::TimedOut);
+        // Dropped mid-way, a session kills QEMU too (or this would wait 30 s).
+        let mut dropped = Session::start(&fake("hang")).expect("fake qemu runs");
+        dropped.expect("started", Duration::from_secs(10)).expect("output");
+        let started = Instant::now();
+        drop(dropped);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn find_locates_bytes() {
+        assert_eq!(find(b"abcabc", b"ca"), Some(2));
+        assert_eq!(find(b"abc", b"abcd"), None);
+        assert_eq!(find(b"abc", b""), Some(0));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! meant. Conversion itself never fails; validation happens where the value
 //! is used (a bad address is EFAULT when it is read, as on Linux).
 
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -88,12 +87,6 @@ impl UserAddr {
         }
         buf.truncate(n);
         Ok(buf)
-    }
-
-    /// A path argument: EFAULT, ENAMETOOLONG, and ENOENT for "" as Linux.
-    pub fn read_path(self) -> Result<String, Errno> {
-        let bytes = self.read_cstr(PATH_MAX)?;
-        String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
     }
 
     /// A NULL-terminated array of string pointers (argv, envp).

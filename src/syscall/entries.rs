@@ -4,7 +4,7 @@
 //! implemented lines of syscalls/syscall_64.tbl (the build fails otherwise).
 
 use super::args::FromArg;
-use super::{Fd, UserAddr, fs, memory, process, signal, system, time};
+use super::{Fd, UserAddr, fs, lifecycle, memory, process, signal, system, time};
 
 macro_rules! entries {
     ($( fn $entry:ident => $handler:path [ $($arg:ty),* ]; )*) => {
@@ -40,21 +40,33 @@ entries! {
     fn sys_brk => memory::brk[UserAddr];
     fn sys_rt_sigaction => signal::rt_sigaction[i32, UserAddr, UserAddr, usize];
     fn sys_rt_sigprocmask => signal::rt_sigprocmask[i32, UserAddr, UserAddr, usize];
+    fn sys_rt_sigreturn => signal::rt_sigreturn[];
     fn sys_ioctl => fs::ioctl[Fd, u32, UserAddr];
     fn sys_pread64 => fs::pread64[Fd, UserAddr, usize, i64];
     fn sys_pwrite64 => fs::pwrite64[Fd, UserAddr, usize, i64];
     fn sys_readv => fs::readv[Fd, UserAddr, i32];
     fn sys_writev => fs::writev[Fd, UserAddr, i32];
     fn sys_access => fs::access[UserAddr, u32];
+    fn sys_pipe => fs::pipe[UserAddr];
+    fn sys_select => fs::select[i32, UserAddr, UserAddr, UserAddr, UserAddr];
     fn sys_sched_yield => process::sched_yield[];
     fn sys_mremap => memory::mremap[UserAddr, u64, u64, u64, UserAddr];
     fn sys_madvise => memory::madvise[UserAddr, u64, i32];
     fn sys_dup => fs::dup[Fd];
     fn sys_dup2 => fs::dup2[Fd, Fd];
+    fn sys_pause => signal::pause[];
     fn sys_nanosleep => time::nanosleep[UserAddr, UserAddr];
+    fn sys_getitimer => signal::getitimer[i32, UserAddr];
+    fn sys_alarm => signal::alarm[u32];
+    fn sys_setitimer => signal::setitimer[i32, UserAddr, UserAddr];
     fn sys_getpid => process::getpid[];
     fn sys_sendfile => fs::sendfile[Fd, Fd, UserAddr, usize];
+    fn sys_clone => lifecycle::clone[u64, UserAddr, UserAddr, UserAddr, u64];
+    fn sys_fork => lifecycle::fork[];
+    fn sys_vfork => lifecycle::vfork[];
+    fn sys_execve => lifecycle::execve[UserAddr, UserAddr, UserAddr];
     fn sys_exit => process::exit[i32];
+    fn sys_wait4 => lifecycle::wait4[i32, UserAddr, i32, UserAddr];
     fn sys_kill => signal::kill[i32, i32];
     fn sys_uname => system::uname[UserAddr];
     fn sys_fcntl => fs::fcntl[Fd, u32, u64];
@@ -92,6 +104,9 @@ entries! {
     fn sys_setsid => process::setsid[];
     fn sys_getpgid => process::getpgid[i32];
     fn sys_getsid => process::getsid[i32];
+    fn sys_rt_sigpending => signal::rt_sigpending[UserAddr, usize];
+    fn sys_rt_sigtimedwait => signal::rt_sigtimedwait[UserAddr, UserAddr, UserAddr, usize];
+    fn sys_rt_sigsuspend => signal::rt_sigsuspend[UserAddr, usize];
     fn sys_sigaltstack => signal::sigaltstack[UserAddr, UserAddr];
     fn sys_statfs => fs::statfs[UserAddr, UserAddr];
     fn sys_fstatfs => fs::fstatfs[Fd, UserAddr];
@@ -107,6 +122,7 @@ entries! {
     fn sys_clock_nanosleep => time::clock_nanosleep[i32, i32, UserAddr, UserAddr];
     fn sys_exit_group => process::exit_group[i32];
     fn sys_tgkill => signal::tgkill[i32, i32, i32];
+    fn sys_waitid => lifecycle::waitid[i32, i32, UserAddr, i32, UserAddr];
     fn sys_openat => fs::openat[Fd, UserAddr, u32, u32];
     fn sys_mkdirat => fs::mkdirat[Fd, UserAddr, u32];
     fn sys_fchownat => fs::fchownat[Fd, UserAddr, u32, u32, u32];
@@ -117,8 +133,11 @@ entries! {
     fn sys_readlinkat => fs::readlinkat[Fd, UserAddr, UserAddr, i32];
     fn sys_fchmodat => fs::fchmodat[Fd, UserAddr, u32];
     fn sys_faccessat => fs::faccessat[Fd, UserAddr, u32];
+    fn sys_pselect6 => fs::pselect6[i32, UserAddr, UserAddr, UserAddr, UserAddr, UserAddr];
+    fn sys_ppoll => fs::ppoll[UserAddr, u32, UserAddr, UserAddr, usize];
     fn sys_set_robust_list => process::set_robust_list[UserAddr, usize];
     fn sys_dup3 => fs::dup3[Fd, Fd, u32];
+    fn sys_pipe2 => fs::pipe2[UserAddr, u32];
     fn sys_prlimit64 => process::prlimit64[i32, u32, UserAddr, UserAddr];
     fn sys_renameat2 => fs::renameat2[Fd, UserAddr, Fd, UserAddr, u32];
     fn sys_getrandom => system::getrandom[UserAddr, usize, u32];

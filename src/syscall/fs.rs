@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use ringo_fs::fdtable::OpenFile;
+use ringo_fs::readiness::PollEvents;
 use ringo_fs::vfs::{Creation, Inode, InodeKind, OpenFlags, PathContext, RenameFlags, SetAttr, to_stat, to_statx};
 use ringo_uapi::fs::*;
 use ringo_uapi::{Errno, SysResult};
@@ -45,12 +46,87 @@ fn path_arg(p: UserAddr) -> Result<Vec<u8>, Errno> {
     Ok(s)
 }
 
+/// Runs `op` until it does not say EAGAIN, sleeping on the file's wait key
+/// in between unless the file is non-blocking (objects never sleep
+/// themselves; see ringo_fs::readiness).
+fn blocking<T>(f: &Arc<OpenFile>, want: PollEvents, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    loop {
+        match op() {
+            Err(Errno::EAGAIN) if !f.flags().nonblock() => {
+                let Some(key) = f.wait_key() else { return Err(Errno::EAGAIN) };
+                let ready = || f.poll().intersects(want | PollEvents::ERR | PollEvents::HUP);
+                if crate::sched::wait_until(&[key], None, ready).is_err() {
+                    return Err(crate::sched::restartable_eintr());
+                }
+            }
+            r => return r,
+        }
+    }
+}
+
+fn read_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
+    blocking(f, PollEvents::IN, || f.read(&mut UserDst { addr, len }))
+}
+
+/// Writes all of a blocking write (a pipe may take it in pieces); EPIPE
+/// also raises SIGPIPE.
+fn write_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
+    let mut total = 0;
+    loop {
+        let mut src = UserSrc { addr: addr + total as u64, len: len - total };
+        match blocking(f, PollEvents::OUT, || f.write(&mut src)) {
+            Ok(n) => {
+                total += n;
+                // Count what the file took, not what it read from the
+                // buffer (/dev/null never reads it).
+                if total >= len || n == 0 || f.flags().nonblock() {
+                    return Ok(total);
+                }
+            }
+            Err(Errno::EPIPE) => {
+                crate::signals::sigpipe(&current());
+                return if total > 0 { Ok(total) } else { Err(Errno::EPIPE) };
+            }
+            Err(e) if total > 0 && e != Errno::EFAULT => return Ok(total),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 pub fn read(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
-    file(fd)?.read(&mut UserDst { addr: buf.0, len: count.min(MAX_RW) })
+    read_file(&file(fd)?, buf.0, count.min(MAX_RW))
 }
 
 pub fn write(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
-    file(fd)?.write(&mut UserSrc { addr: buf.0, len: count.min(MAX_RW) })
+    write_file(&file(fd)?, buf.0, count.min(MAX_RW))
+}
+
+pub fn pipe(fds: UserAddr) -> SysResult {
+    pipe2(fds, 0)
+}
+
+pub fn pipe2(fds: UserAddr, flags: u32) -> SysResult {
+    let (r, w) = ringo_fs::pipe::pipe2(flags & !O_CLOEXEC)?;
+    let cloexec = flags & O_CLOEXEC != 0;
+    let me = current();
+    let (rfd, wfd) = {
+        let mut files = me.files.lock();
+        let rfd = files.table.insert(r, cloexec)?;
+        match files.table.insert(w, cloexec) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = files.table.close(rfd);
+                return Err(e);
+            }
+        }
+    };
+    if let Err(e) = fds.write(&[rfd, wfd]) {
+        let mut files = me.files.lock();
+        let _ = files.table.close(rfd);
+        let _ = files.table.close(wfd);
+        return Err(e);
+    }
+    Ok(0)
 }
 
 pub fn pread64(fd: Fd, buf: UserAddr, count: usize, offset: i64) -> SysResult {
@@ -79,7 +155,11 @@ pub fn readv(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
     let f = file(fd)?;
     let mut total = 0;
     for [base, len] in iovecs(iov, count)? {
-        let n = f.read(&mut UserDst { addr: base, len: len as usize })?;
+        let n = match read_file(&f, base, len as usize) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
         total += n;
         if n < len as usize {
             break;
@@ -92,7 +172,7 @@ pub fn writev(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
     let f = file(fd)?;
     let mut total = 0;
     for [base, len] in iovecs(iov, count)? {
-        let n = match f.write(&mut UserSrc { addr: base, len: len as usize }) {
+        let n = match write_file(&f, base, len as usize) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -441,47 +521,189 @@ pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysRes
 }
 
 
-const POLLIN: i16 = 0x001;
-const POLLOUT: i16 = 0x004;
-const POLLNVAL: i16 = 0x020;
+/// Waits until one of `fds` is ready (or the deadline, or a signal):
+/// `check` computes the ready count and fills the results; keys are the
+/// files' wait keys (files without one are always ready).
+fn wait_ready(
+    deadline: Option<u64>,
+    mut check: impl FnMut(&mut Vec<u64>) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    loop {
+        let mut keys = Vec::new();
+        let n = check(&mut keys)?;
+        if n > 0 || deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
+            return Ok(n);
+        }
+        // Rechecked with interrupts off just before sleeping, so a wakeup
+        // between the check above and the sleep is not lost.
+        let mut scratch = Vec::new();
+        let ready = || matches!(check(&mut scratch), Ok(n) if n > 0);
+        match crate::sched::wait_until(&keys, deadline, ready) {
+            Ok(()) | Err(crate::sched::Interrupted::Timeout) => continue,
+            Err(crate::sched::Interrupted::Signal) => return Err(Errno::EINTR),
+        }
+    }
+}
 
-/// poll over what exists so far (files, devices, the console): regular
-/// files and most devices are always ready; the console is readable when
-/// the serial port holds a byte. Waits by halting between timer ticks.
-pub fn poll(fds: UserAddr, nfds: u32, timeout_ms: i32) -> SysResult {
+fn poll_fd(fd: i32, events: PollEvents, keys: &mut Vec<u64>) -> PollEvents {
+    match file(Fd(fd)) {
+        Err(_) => PollEvents::NVAL,
+        Ok(f) => {
+            if let Some(k) = f.wait_key() {
+                keys.push(k);
+            }
+            f.poll().select(events)
+        }
+    }
+}
+
+fn timeout_deadline(timeout_ms: i64) -> Option<u64> {
+    (timeout_ms >= 0).then(|| crate::time::monotonic_ns() + timeout_ms as u64 * 1_000_000)
+}
+
+fn do_poll(fds: UserAddr, nfds: u32, deadline: Option<u64>) -> SysResult {
     if nfds > 4096 {
         return Err(Errno::EINVAL);
     }
-    let deadline = (timeout_ms >= 0).then(|| crate::time::monotonic_ns() + timeout_ms as u64 * 1_000_000);
-    loop {
+    let mut entries: Vec<[u32; 2]> = Vec::with_capacity(nfds as usize);
+    for i in 0..nfds as u64 {
+        entries.push(fds.offset(8 * i).read()?);
+    }
+    let n = wait_ready(deadline, |keys| {
         let mut ready = 0;
-        for i in 0..nfds as u64 {
-            let slot = fds.offset(8 * i);
+        for e in entries.iter_mut() {
             // struct pollfd { int fd; short events; short revents; }
-            let [fd, events_word]: [u32; 2] = slot.read()?;
-            let fd = fd as i32;
-            let events = events_word as u16 as i16;
-            let revents = if fd < 0 {
-                0
-            } else {
-                match file(Fd(fd)) {
-                    Err(_) => POLLNVAL,
-                    Ok(f) => {
-                        let console = f.inode().metadata().rdev == ringo_fs::devfs::numbers::CONSOLE
-                            || f.inode().metadata().rdev == ringo_fs::devfs::numbers::TTY;
-                        let readable = !console || crate::arch::serial::Serial::has_input();
-                        (if readable { events & POLLIN } else { 0 }) | (events & POLLOUT)
-                    }
-                }
-            };
-            slot.offset(6).write_bytes(&revents.to_le_bytes())?;
+            let (fd, events) = (e[0] as i32, (e[1] & 0xffff) as u16);
+            let revents =
+                if fd < 0 { 0 } else { poll_fd(fd, PollEvents::from_bits(events as u32), keys).bits() as u16 };
+            e[1] = events as u32 | ((revents as u32) << 16);
             if revents != 0 {
                 ready += 1;
             }
         }
-        if ready > 0 || deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
-            return Ok(ready);
-        }
-        crate::arch::cpu::enable_interrupts_and_halt();
+        Ok(ready)
+    })?;
+    for (i, e) in entries.iter().enumerate() {
+        fds.offset(8 * i as u64).write(e)?;
     }
+    Ok(n)
+}
+
+pub fn poll(fds: UserAddr, nfds: u32, timeout_ms: i32) -> SysResult {
+    do_poll(fds, nfds, timeout_deadline(timeout_ms as i64))
+}
+
+fn read_deadline(ts: UserAddr) -> Result<Option<u64>, Errno> {
+    if ts.is_null() {
+        return Ok(None);
+    }
+    let [s, ns]: [i64; 2] = ts.read()?;
+    if s < 0 || !(0..1_000_000_000).contains(&ns) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(crate::time::monotonic_ns() + s as u64 * 1_000_000_000 + ns as u64))
+}
+
+/// Runs `f` with the signal mask `mask` (ppoll, pselect6), restoring the
+/// old one unless a signal handler will (then sigreturn does).
+fn with_sigmask(mask: UserAddr, f: impl FnOnce() -> SysResult) -> SysResult {
+    if mask.is_null() {
+        return f();
+    }
+    let new: u64 = mask.read()?;
+    let me = current();
+    let old = {
+        let mut s = me.signals.lock();
+        let old = s.mask;
+        s.mask = new & !((1 << 8) | (1 << 18));
+        old
+    };
+    let r = f();
+    let mut s = me.signals.lock();
+    if r == Err(Errno::EINTR) {
+        s.saved_mask = Some(old);
+    } else {
+        s.mask = old;
+    }
+    r
+}
+
+pub fn ppoll(fds: UserAddr, nfds: u32, ts: UserAddr, mask: UserAddr, _size: usize) -> SysResult {
+    let deadline = read_deadline(ts)?;
+    with_sigmask(mask, || do_poll(fds, nfds, deadline))
+}
+
+fn do_select(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, deadline: Option<u64>) -> SysResult {
+    if !(0..=1024).contains(&n) {
+        return Err(Errno::EINVAL);
+    }
+    let words = (n as usize).div_ceil(64);
+    let read_set = |a: UserAddr| -> Result<Vec<u64>, Errno> {
+        let mut v = vec![0u64; words];
+        if !a.is_null() {
+            for (i, w) in v.iter_mut().enumerate() {
+                *w = a.offset(8 * i as u64).read()?;
+            }
+        }
+        Ok(v)
+    };
+    let (r_in, w_in, e_in) = (read_set(rfds)?, read_set(wfds)?, read_set(efds)?);
+    let (mut r_out, mut w_out, mut e_out) = (vec![0u64; words], vec![0u64; words], vec![0u64; words]);
+    let count = wait_ready(deadline, |keys| {
+        let mut ready = 0;
+        for fd in 0..n as usize {
+            let (w, b) = (fd / 64, 1u64 << (fd % 64));
+            let want = (r_in[w] & b != 0, w_in[w] & b != 0, e_in[w] & b != 0);
+            if !(want.0 || want.1 || want.2) {
+                continue;
+            }
+            let ev = poll_fd(fd as i32, PollEvents::IN | PollEvents::OUT | PollEvents::PRI, keys);
+            if ev.contains(PollEvents::NVAL) {
+                return Err(Errno::EBADF);
+            }
+            let readable = ev.intersects(PollEvents::IN | PollEvents::HUP | PollEvents::ERR);
+            let writable = ev.intersects(PollEvents::OUT | PollEvents::ERR);
+            for (wanted, is, out) in [
+                (want.0, readable, &mut r_out),
+                (want.1, writable, &mut w_out),
+                (want.2, ev.contains(PollEvents::PRI), &mut e_out),
+            ] {
+                if wanted && is {
+                    out[w] |= b;
+                    ready += 1;
+                } else {
+                    out[w] &= !b;
+                }
+            }
+        }
+        Ok(ready)
+    })?;
+    for (a, v) in [(rfds, &r_out), (wfds, &w_out), (efds, &e_out)] {
+        if !a.is_null() {
+            for (i, w) in v.iter().enumerate() {
+                a.offset(8 * i as u64).write(w)?;
+            }
+        }
+    }
+    Ok(count)
+}
+
+pub fn select(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, tv: UserAddr) -> SysResult {
+    let deadline = if tv.is_null() {
+        None
+    } else {
+        let [s, us]: [i64; 2] = tv.read()?;
+        if s < 0 || !(0..1_000_000).contains(&us) {
+            return Err(Errno::EINVAL);
+        }
+        Some(crate::time::monotonic_ns() + s as u64 * 1_000_000_000 + us as u64 * 1000)
+    };
+    do_select(n, rfds, wfds, efds, deadline)
+}
+
+pub fn pselect6(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, ts: UserAddr, sig: UserAddr) -> SysResult {
+    let deadline = read_deadline(ts)?;
+    // The sixth argument points at { const sigset_t *ss; size_t ss_len; }.
+    let mask = if sig.is_null() { UserAddr(0) } else { UserAddr(sig.read::<u64>()?) };
+    with_sigmask(mask, || do_select(n, rfds, wfds, efds, deadline))
 }

@@ -8,6 +8,7 @@
 mod args;
 mod entries;
 mod fs;
+mod lifecycle;
 mod memory;
 mod process;
 mod signal;
@@ -16,6 +17,7 @@ mod system;
 mod time;
 
 pub use args::{Fd, Pod, UserAddr};
+pub use lifecycle::vfork_key;
 pub use strace::enable as enable_strace;
 
 use crate::arch::trap::TrapFrame;
@@ -78,8 +80,19 @@ fn not_implemented(nr: u64) -> i64 {
 /// From the `syscall` instruction: number in rax, arguments in rdi, rsi,
 /// rdx, r10, r8, r9.
 pub fn dispatch(frame: &mut TrapFrame) {
+    let nr = frame.rax;
     let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
-    frame.rax = invoke(frame.rax, args) as u64;
+    let mut ret = invoke(nr, args);
+    if ret == Errno::EINTR.as_ret()
+        && let Some(p) = crate::process::try_current()
+        && p.restart_marked.swap(false, core::sync::atomic::Ordering::AcqRel)
+    {
+        // SAFETY: this frame is the task's user frame; the handler that
+        // returned has no reference to it any more.
+        ret = crate::signals::restart_or_eintr(frame, nr);
+    }
+    frame.rax = ret as u64;
+    crate::signals::deliver_pending(frame);
 }
 
 /// From `int 0x80`: i386 numbering and registers (ebx, ecx, edx, esi, edi,

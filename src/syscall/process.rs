@@ -26,7 +26,7 @@ pub fn gettid() -> SysResult {
 }
 
 pub fn getppid() -> SysResult {
-    Ok(current().ppid as usize)
+    Ok(current().ppid.load(Ordering::Relaxed) as usize)
 }
 
 /// Everything runs as root inside the VM: the VM is the isolation boundary.
@@ -134,12 +134,12 @@ pub fn prlimit64(pid: i32, resource: u32, new: UserAddr, old: UserAddr) -> SysRe
 
 /// Process groups and sessions: init starts in session 0 and group 0, as
 /// on Linux, until it calls setsid. Job control comes with the shell work.
+fn target(pid: i32) -> Result<alloc::sync::Arc<crate::process::Process>, Errno> {
+    if pid == 0 { Ok(current()) } else { crate::process::lookup(pid as u32).ok_or(Errno::ESRCH) }
+}
+
 pub fn getpgid(pid: i32) -> SysResult {
-    let p = current();
-    if pid != 0 && pid as u32 != p.pid {
-        return Err(Errno::ESRCH);
-    }
-    Ok(p.pgid.load(Ordering::Relaxed) as usize)
+    Ok(target(pid)?.pgid.load(Ordering::Relaxed) as usize)
 }
 
 pub fn getpgrp() -> SysResult {
@@ -147,11 +147,7 @@ pub fn getpgrp() -> SysResult {
 }
 
 pub fn getsid(pid: i32) -> SysResult {
-    let p = current();
-    if pid != 0 && pid as u32 != p.pid {
-        return Err(Errno::ESRCH);
-    }
-    Ok(p.sid.load(Ordering::Relaxed) as usize)
+    Ok(target(pid)?.sid.load(Ordering::Relaxed) as usize)
 }
 
 pub fn setsid() -> SysResult {
@@ -165,11 +161,15 @@ pub fn setsid() -> SysResult {
 }
 
 pub fn setpgid(pid: i32, pgid: i32) -> SysResult {
-    let p = current();
-    if (pid != 0 && pid as u32 != p.pid) || pgid < 0 {
-        return Err(if pgid < 0 { Errno::EINVAL } else { Errno::ESRCH });
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
     }
-    if p.sid.load(Ordering::Relaxed) == p.pid {
+    let me = current();
+    let p = target(pid)?;
+    if p.pid != me.pid && p.ppid.load(Ordering::Relaxed) != me.pid {
+        return Err(Errno::ESRCH);
+    }
+    if p.sid.load(Ordering::Relaxed) == p.pid || p.sid.load(Ordering::Relaxed) != me.sid.load(Ordering::Relaxed) {
         return Err(Errno::EPERM);
     }
     p.pgid.store(if pgid == 0 { p.pid } else { pgid as u32 }, Ordering::Relaxed);
@@ -177,6 +177,7 @@ pub fn setpgid(pid: i32, pgid: i32) -> SysResult {
 }
 
 pub fn sched_yield() -> SysResult {
+    crate::sched::yield_now();
     Ok(0)
 }
 

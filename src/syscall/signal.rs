@@ -87,48 +87,182 @@ pub fn sigaltstack(ss: UserAddr, old: UserAddr) -> SysResult {
     Ok(0)
 }
 
-const SIG_IGN: u64 = 1;
+use crate::signals::{self, SI_TKILL, SI_USER, Siginfo};
 
-/// Signals to itself (the only process): ignored when the program said so
-/// or when the default is to ignore; otherwise the default action, which
-/// ends the process (handlers run once signal delivery exists).
-fn raise(sig: i32) -> SysResult {
-    if !(0..=NSIG).contains(&sig) {
-        return Err(Errno::EINVAL);
-    }
-    if sig == 0 {
-        return Ok(0);
-    }
-    let p = current();
-    let handler = p.signals.lock().actions[(sig - 1) as usize][0];
-    // SIGCHLD, SIGCONT, SIGURG and SIGWINCH are ignored by default.
-    if handler == SIG_IGN || matches!(sig, 17 | 18 | 23 | 28) {
-        return Ok(0);
-    }
-    crate::process::exit_by_signal(sig as u8)
+fn check_sig(sig: i32) -> Result<u8, Errno> {
+    if (0..=NSIG).contains(&sig) { Ok(sig as u8) } else { Err(Errno::EINVAL) }
 }
 
-fn is_self(pid: i32) -> bool {
-    pid == current().pid as i32 || pid == 0 || pid == -1
+fn deliver(target: &alloc::sync::Arc<crate::process::Process>, sig: u8, code: i32) {
+    if sig != 0 {
+        signals::send(target, sig, Siginfo::from_process(sig, code, current().pid));
+    }
 }
 
 pub fn kill(pid: i32, sig: i32) -> SysResult {
-    if !is_self(pid) && pid != -(current().pgid.load(core::sync::atomic::Ordering::Relaxed) as i32) {
+    let sig = check_sig(sig)?;
+    let me = current();
+    let targets: alloc::vec::Vec<_> = match pid {
+        p if p > 0 => crate::process::lookup(p as u32).into_iter().collect(),
+        0 => {
+            let g = me.pgid.load(core::sync::atomic::Ordering::Relaxed);
+            crate::process::all().into_iter().filter(|p| p.pgid.load(core::sync::atomic::Ordering::Relaxed) == g).collect()
+        }
+        -1 => crate::process::all().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
+        p => crate::process::all()
+            .into_iter()
+            .filter(|q| q.pgid.load(core::sync::atomic::Ordering::Relaxed) == (-p) as u32)
+            .collect(),
+    };
+    let targets: alloc::vec::Vec<_> =
+        targets.into_iter().filter(|t| t.state() != crate::process::TaskState::Zombie || pid > 0).collect();
+    if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
-    raise(sig)
+    for t in &targets {
+        deliver(t, sig, SI_USER);
+    }
+    Ok(0)
 }
 
 pub fn tkill(tid: i32, sig: i32) -> SysResult {
-    if tid != current().pid as i32 {
-        return Err(if tid <= 0 { Errno::EINVAL } else { Errno::ESRCH });
+    let sig = check_sig(sig)?;
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
     }
-    raise(sig)
+    let t = crate::process::lookup(tid as u32).ok_or(Errno::ESRCH)?;
+    deliver(&t, sig, SI_TKILL);
+    Ok(0)
 }
 
 pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
-    if tgid != current().pid as i32 {
-        return Err(if tgid <= 0 { Errno::EINVAL } else { Errno::ESRCH });
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if tgid != tid {
+        return Err(Errno::ESRCH);
     }
     tkill(tid, sig)
+}
+
+pub fn rt_sigreturn() -> SysResult {
+    let me = current();
+    // SAFETY: in a syscall from ring 3; nothing else holds the frame.
+    let frame = unsafe { me.user_frame() };
+    if signals::sigreturn(frame).is_err() {
+        crate::process::exit_by_signal(signals::SIGSEGV);
+    }
+    // The restored rax is the "result".
+    Ok(frame.rax as usize)
+}
+
+pub fn rt_sigpending(set: UserAddr, size: usize) -> SysResult {
+    if size > 8 {
+        return Err(Errno::EINVAL);
+    }
+    set.write(&signals::pending(&current()))?;
+    Ok(0)
+}
+
+pub fn rt_sigsuspend(mask: UserAddr, size: usize) -> SysResult {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let new: u64 = mask.read()?;
+    let me = current();
+    {
+        let mut s = me.signals.lock();
+        s.saved_mask = Some(s.mask);
+        s.mask = new & !((1 << 8) | (1 << 18));
+    }
+    let _ = crate::sched::wait_until(&[], None, || false);
+    // The handler runs with the temporary mask; sigreturn restores the old
+    // one (saved_mask). Without a handler, put it back now.
+    Err(Errno::EINTR)
+}
+
+pub fn pause() -> SysResult {
+    let _ = crate::sched::wait_until(&[], None, || false);
+    Err(Errno::EINTR)
+}
+
+pub fn rt_sigtimedwait(set: UserAddr, info: UserAddr, timeout: UserAddr, size: usize) -> SysResult {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let set: u64 = set.read()?;
+    let deadline = if timeout.is_null() {
+        None
+    } else {
+        let [s, ns]: [i64; 2] = timeout.read()?;
+        if s < 0 || !(0..1_000_000_000).contains(&ns) {
+            return Err(Errno::EINVAL);
+        }
+        Some(crate::time::monotonic_ns() + (s as u64) * 1_000_000_000 + ns as u64)
+    };
+    let me = current();
+    loop {
+        if let Some(si) = signals::take_from_set(&me, set) {
+            if !info.is_null() {
+                info.write(&si)?;
+            }
+            return Ok(si.si_signo as usize);
+        }
+        let pending_in_set = || signals::pending(&me) & set != 0;
+        match crate::sched::wait_until(&[], deadline, pending_in_set) {
+            Ok(()) => continue,
+            Err(crate::sched::Interrupted::Timeout) => return Err(Errno::EAGAIN),
+            Err(crate::sched::Interrupted::Signal) => {
+                if signals::pending(&me) & set != 0 {
+                    continue;
+                }
+                return Err(Errno::EINTR);
+            }
+        }
+    }
+}
+
+const ITIMER_REAL: i32 = 0;
+
+fn timer_value(p: &crate::process::Process) -> [i64; 4] {
+    let (next, interval) = *p.real_timer.lock();
+    let left = if next == 0 { 0 } else { next.saturating_sub(crate::time::monotonic_ns()).max(1000) };
+    let tv = |ns: u64| [(ns / 1_000_000_000) as i64, ((ns % 1_000_000_000) / 1000) as i64];
+    let [is, iu] = tv(interval);
+    let [vs, vu] = tv(left);
+    [is, iu, vs, vu]
+}
+
+pub fn getitimer(which: i32, value: UserAddr) -> SysResult {
+    if which != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    value.write(&timer_value(&current()))?;
+    Ok(0)
+}
+
+pub fn setitimer(which: i32, new: UserAddr, old: UserAddr) -> SysResult {
+    if which != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let me = current();
+    if !old.is_null() {
+        old.write(&timer_value(&me))?;
+    }
+    let [is, iu, vs, vu]: [i64; 4] = if new.is_null() { [0; 4] } else { new.read()? };
+    if [is, iu, vs, vu].iter().any(|&x| x < 0) || iu >= 1_000_000 || vu >= 1_000_000 {
+        return Err(Errno::EINVAL);
+    }
+    let ns = |s: i64, u: i64| s as u64 * 1_000_000_000 + u as u64 * 1000;
+    let value = ns(vs, vu);
+    *me.real_timer.lock() = if value == 0 { (0, 0) } else { (crate::time::monotonic_ns() + value, ns(is, iu)) };
+    Ok(0)
+}
+
+pub fn alarm(seconds: u32) -> SysResult {
+    let me = current();
+    let left = timer_value(&me)[2] as u64 + (timer_value(&me)[3] > 0) as u64;
+    *me.real_timer.lock() =
+        if seconds == 0 { (0, 0) } else { (crate::time::monotonic_ns() + seconds as u64 * 1_000_000_000, 0) };
+    Ok(left as usize)
 }

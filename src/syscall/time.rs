@@ -74,22 +74,26 @@ fn read_timespec(addr: UserAddr) -> Result<i64, Errno> {
     Ok(s.saturating_mul(1_000_000_000).saturating_add(ns))
 }
 
-pub fn nanosleep(req: UserAddr, rem: UserAddr) -> SysResult {
-    let d = read_timespec(req)?;
-    time::sleep_until(time::monotonic_ns().saturating_add(d as u64));
-    if !rem.is_null() {
-        rem.write(&[0i64, 0])?;
+/// Sleeps; on a signal, EINTR with the time left in `rem`.
+fn sleep_for(ns: u64, rem: UserAddr) -> SysResult {
+    let deadline = time::monotonic_ns().saturating_add(ns);
+    if crate::sched::sleep_until(deadline).is_err() {
+        if !rem.is_null() {
+            rem.write(&timespec(deadline.saturating_sub(time::monotonic_ns()) as i64))?;
+        }
+        return Err(Errno::EINTR);
     }
     Ok(0)
+}
+
+pub fn nanosleep(req: UserAddr, rem: UserAddr) -> SysResult {
+    let d = read_timespec(req)?;
+    sleep_for(d as u64, rem)
 }
 
 pub fn clock_nanosleep(clock: i32, flags: i32, req: UserAddr, rem: UserAddr) -> SysResult {
     let now = now_ns(clock)?;
     let t = read_timespec(req)?;
     let wait = if flags & TIMER_ABSTIME != 0 { t.saturating_sub(now).max(0) } else { t };
-    time::sleep_until(time::monotonic_ns().saturating_add(wait as u64));
-    if flags & TIMER_ABSTIME == 0 && !rem.is_null() {
-        rem.write(&[0i64, 0])?;
-    }
-    Ok(0)
+    sleep_for(wait as u64, if flags & TIMER_ABSTIME == 0 { rem } else { UserAddr(0) })
 }

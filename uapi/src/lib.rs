@@ -19,5 +19,7 @@ pub mod system;
 pub mod tty;
 /// Signal numbers.
 pub mod signal;
+/// Signal delivery: siginfo, the rt_sigframe, default actions, wait statuses.
+pub mod signal_frame;
 
 pub use errno::{Errno, SysResult, to_ret};

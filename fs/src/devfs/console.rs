@@ -26,4 +26,12 @@ impl Device for ConsoleDevice {
     fn seekable(&self) -> bool {
         false
     }
+
+    fn poll(&self) -> crate::readiness::PollEvents {
+        self.0.poll()
+    }
+
+    fn wait_key(&self) -> Option<u64> {
+        self.0.wait_key()
+    }
 }

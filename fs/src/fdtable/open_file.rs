@@ -12,6 +12,7 @@ use ringo_uapi::fs::{
 };
 
 use crate::dirent::fill_getdents64;
+use crate::readiness::PollEvents;
 use crate::vfs::{Creation, Inode, InodeKind, Metadata, OpenFlags, PathContext, ReadBuf, WriteBuf};
 
 /// The status flags F_SETFL may change; the access mode and the rest stay.
@@ -218,6 +219,24 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         self.io.ioctl(cmd, arg)
+    }
+
+    /// Readiness of the file's object for poll/select/epoll. O_PATH
+    /// descriptors are POLLNVAL, as Linux's poll treats them as not open.
+    pub fn poll(&self) -> PollEvents {
+        if self.flags().path_only() {
+            return PollEvents::NVAL;
+        }
+        self.io.poll()
+    }
+
+    /// The key to sleep on after this file's I/O said EAGAIN (see
+    /// [`crate::readiness`]); `None` if its object never makes callers wait.
+    pub fn wait_key(&self) -> Option<u64> {
+        if self.flags().path_only() {
+            return None;
+        }
+        self.io.wait_key()
     }
 
     /// ftruncate(2): EINVAL unless a regular file open for writing.

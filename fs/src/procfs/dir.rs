@@ -37,7 +37,7 @@ pub struct ProcDir {
 }
 
 impl ProcDir {
-    pub(super) fn new_root(fs: Arc<Shared>, ino: u64) -> Arc<ProcDir> {
+    pub(super) fn new_root(fs: Arc<Shared>, ino: u64, source: Option<Arc<dyn DirSource>>) -> Arc<ProcDir> {
         let created = fs.now();
         Arc::new_cyclic(|me| ProcDir {
             fs,
@@ -47,7 +47,7 @@ impl ProcDir {
             me: me.clone(),
             parent: None,
             fixed: RwLock::new(BTreeMap::new()),
-            source: None,
+            source,
         })
     }
 

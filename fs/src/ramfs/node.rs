@@ -13,6 +13,7 @@ use spin::{Mutex, Once, RwLock};
 
 use super::Shared;
 use super::dir_table::DirTable;
+use crate::pipe::Pipe;
 use crate::vfs::{
     Device, DirSink, Inode, InodeKind, Metadata, NewKind, NodeId, OpenFlags, ReadBuf, RenameFlags, SetAttr, TimeChange,
     Timespec, WriteBuf,
@@ -46,7 +47,8 @@ pub(super) enum Body {
         // their driver registers.
         driver: Once<Arc<dyn Device>>,
     },
-    Fifo,
+    /// The buffer its opens share (a FIFO is a pipe with a name).
+    Fifo(Arc<Pipe>),
     Socket,
 }
 
@@ -92,7 +94,7 @@ impl RamNode {
             NewKind::Symlink(target) => (Body::Symlink(target.to_vec()), 1),
             NewKind::CharDevice(rdev) => (Body::Device { kind: InodeKind::CharDevice, rdev, driver: Once::new() }, 1),
             NewKind::BlockDevice(rdev) => (Body::Device { kind: InodeKind::BlockDevice, rdev, driver: Once::new() }, 1),
-            NewKind::Fifo => (Body::Fifo, 1),
+            NewKind::Fifo => (Body::Fifo(Pipe::new()), 1),
             NewKind::Socket => (Body::Socket, 1),
         };
         Self::build(fs, body, perm, uid, gid, nlink)
@@ -153,7 +155,7 @@ impl RamNode {
             Body::Device { kind: InodeKind::CharDevice, rdev, driver } => {
                 driver.try_call_once(|| self.fs.devices.get(*rdev).ok_or(Errno::ENXIO))
             }
-            Body::Device { .. } | Body::Fifo | Body::Socket => Err(Errno::ENXIO),
+            Body::Device { .. } | Body::Fifo(_) | Body::Socket => Err(Errno::ENXIO),
             _ => Err(Errno::EINVAL),
         }
     }
@@ -167,7 +169,7 @@ impl Inode for RamNode {
             Body::Dir(dir) => (InodeKind::Dir, 20 * (dir.entries.read().len() as u64 + 2), 0),
             Body::Symlink(target) => (InodeKind::Symlink, target.len() as u64, 0),
             Body::Device { kind, rdev, .. } => (*kind, 0, *rdev),
-            Body::Fifo => (InodeKind::Fifo, 0, 0),
+            Body::Fifo(_) => (InodeKind::Fifo, 0, 0),
             Body::Socket => (InodeKind::Socket, 0, 0),
         };
         let a = self.attrs.lock();
@@ -191,7 +193,7 @@ impl Inode for RamNode {
             Body::Dir(_) => InodeKind::Dir,
             Body::Symlink(_) => InodeKind::Symlink,
             Body::Device { kind, .. } => *kind,
-            Body::Fifo => InodeKind::Fifo,
+            Body::Fifo(_) => InodeKind::Fifo,
             Body::Socket => InodeKind::Socket,
         }
     }
@@ -230,9 +232,13 @@ impl Inode for RamNode {
         Ok(self.fs.statfs())
     }
 
-    fn open(&self, _flags: OpenFlags) -> Result<Option<Arc<dyn Inode>>, Errno> {
+    fn open(&self, flags: OpenFlags) -> Result<Option<Arc<dyn Inode>>, Errno> {
         match &self.body {
-            Body::Device { .. } | Body::Fifo | Body::Socket => self.driver().map(|_| None),
+            Body::Fifo(pipe) => {
+                let node: Option<Arc<dyn Inode>> = self.me.upgrade().map(|me| me as Arc<dyn Inode>);
+                pipe.open_fifo(flags, node).map(Some)
+            }
+            Body::Device { .. } | Body::Socket => self.driver().map(|_| None),
             _ => Ok(None),
         }
     }
@@ -284,7 +290,7 @@ impl Inode for RamNode {
     fn seekable(&self) -> bool {
         match &self.body {
             Body::Device { .. } => self.driver().map(|d| d.seekable()).unwrap_or(false),
-            Body::Fifo | Body::Socket => false,
+            Body::Fifo(_) | Body::Socket => false,
             _ => true,
         }
     }
@@ -293,6 +299,20 @@ impl Inode for RamNode {
         match &self.body {
             Body::Device { .. } => self.driver()?.ioctl(cmd, arg),
             _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn poll(&self) -> crate::readiness::PollEvents {
+        match &self.body {
+            Body::Device { .. } => self.driver().map(|d| d.poll()).unwrap_or(crate::readiness::PollEvents::ALWAYS),
+            _ => crate::readiness::PollEvents::READABLE | crate::readiness::PollEvents::WRITABLE,
+        }
+    }
+
+    fn wait_key(&self) -> Option<u64> {
+        match &self.body {
+            Body::Device { .. } => self.driver().ok().and_then(|d| d.wait_key()),
+            _ => None,
         }
     }
 

@@ -28,6 +28,16 @@ pub trait Device: Send + Sync {
     fn seekable(&self) -> bool {
         true
     }
+
+    /// Readiness for poll: memory devices are always ready.
+    fn poll(&self) -> crate::readiness::PollEvents {
+        crate::readiness::PollEvents::READABLE | crate::readiness::PollEvents::WRITABLE
+    }
+
+    /// The key woken when readiness changes (`None`: it never does).
+    fn wait_key(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The character device table. The kernel keeps one and hands it to every

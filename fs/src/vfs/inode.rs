@@ -15,6 +15,7 @@ use ringo_uapi::fs::{
 use super::buf::{ReadBuf, WriteBuf};
 use super::flags::{OpenFlags, RenameFlags};
 use super::time::{TimeChange, Timespec};
+use crate::readiness::PollEvents;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InodeKind {
@@ -271,6 +272,20 @@ pub trait Inode: Any + Send + Sync {
 
     fn ioctl(&self, _cmd: u32, _arg: usize) -> Result<usize, Errno> {
         Err(Errno::ENOTTY)
+    }
+
+    /// What reads and writes would do now without waiting (poll, select,
+    /// epoll). Objects that never make a caller wait are always ready, as
+    /// Linux's DEFAULT_POLLMASK says for regular files.
+    fn poll(&self) -> PollEvents {
+        PollEvents::READABLE | PollEvents::WRITABLE
+    }
+
+    /// The key this object passes to [`crate::readiness::wake`] when its
+    /// readiness changes; the kernel sleeps on it after an EAGAIN. `None`:
+    /// the object never changes readiness, so there is nothing to wait for.
+    fn wait_key(&self) -> Option<u64> {
+        None
     }
 
     fn lookup(&self, _name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {

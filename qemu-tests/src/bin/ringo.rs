@@ -3,10 +3,12 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use qemu_tests::cli::{self, CliError, Command, RunArgs, USAGE};
-use qemu_tests::initramfs::TempArchive;
+use std::path::{Path, PathBuf};
+
+use qemu_tests::cli::{self, CliError, Command, ImageArgs, RunArgs, USAGE};
+use qemu_tests::initramfs::{TempArchive, busybox};
 use qemu_tests::outcome::{EXIT_LAUNCHER_ERROR, EXIT_USAGE, GuestStatus};
-use qemu_tests::{Error, build_kernel};
+use qemu_tests::{Error, build_kernel, kernel_build, source_tree};
 
 fn main() -> ExitCode {
     let parsed = std::env::args_os()
@@ -31,7 +33,8 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
-        Ok(Command::Run(args)) => match pack(&args) {
+        Ok(Command::Image(args)) => image(&args),
+        Ok(Command::Run(mut args)) => match pack(&mut args) {
             // Packed first: a bad --add should not wait for a kernel build.
             Ok(archive) => run(&args, archive.as_ref()).unwrap_or_else(|e| fail(&e)),
             Err(code) => code,
@@ -43,9 +46,12 @@ fn main() -> ExitCode {
 /// What QEMU's console mux prints on Ctrl-A x.
 const QEMU_QUIT_BY_USER: &str = "QEMU: Terminated";
 
-/// The initramfs around the program, when there is one; the exit status on
-/// failure, said.
-fn pack(args: &RunArgs) -> Result<Option<TempArchive>, i32> {
+/// The initramfs around the program or the default image, when there is
+/// one; the exit status on failure, said.
+fn pack(args: &mut RunArgs) -> Result<Option<TempArchive>, i32> {
+    if let Some(note) = args.fall_back_without_busybox(&|path| path.is_file()) {
+        eprintln!("ringo: {note}");
+    }
     let packed = args.initramfs().and_then(|tree| tree.map(|tree| tree.write_temp()).transpose());
     packed.map_err(|e| {
         eprintln!("ringo: initramfs: {e}");
@@ -70,6 +76,33 @@ fn run(args: &RunArgs, archive: Option<&TempArchive>) -> Result<i32, Error> {
         eprintln!("ringo: {} after {:.2?}", outcome.status, outcome.wall);
     }
     Ok(outcome.exit_code())
+}
+
+/// `ringo image`: writes the default image and prints where.
+fn image(args: &ImageArgs) -> i32 {
+    let output = match &args.output {
+        Some(path) => path.clone(),
+        None => match default_image_path() {
+            Ok(path) => path,
+            Err(e) => return fail(&e),
+        },
+    };
+    match busybox::image(args.busybox()).and_then(|tree| tree.write_file(&output)) {
+        Ok(()) => {
+            println!("{}", output.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("ringo: image: {e}");
+            EXIT_LAUNCHER_ERROR
+        }
+    }
+}
+
+/// target/ringo/default-initramfs.cpio in the repository, beside the kernel.
+fn default_image_path() -> Result<PathBuf, Error> {
+    let root = source_tree::find_root()?;
+    Ok(kernel_build::target_dir(&root).join(Path::new(busybox::IMAGE_FILE)))
 }
 
 fn fail(e: &Error) -> i32 {

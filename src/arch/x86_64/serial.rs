@@ -38,11 +38,6 @@ impl Serial {
         }
     }
 
-    pub fn has_input() -> bool {
-        // SAFETY: reading the line status register has no side effect.
-        unsafe { Port::<u8>::new(COM1 + 5).read() & 1 != 0 }
-    }
-
     /// A received byte, if one is waiting.
     pub fn read_byte() -> Option<u8> {
         // SAFETY: see `init`; LSR bit 0 says a byte is in the receive buffer.

@@ -55,6 +55,13 @@ syscall_entry:
     ja 7f
     cmp qword ptr [rsp + 18 * 8], {user_cs}
     jne 7f
+    /* SYSRET loads rcx/r11 with rip/rflags: only when they already are
+       (not after rt_sigreturn or a signal frame set them otherwise). */
+    cmp rcx, [rsp + 12 * 8]
+    jne 7f
+    mov r11, [rsp + 19 * 8]
+    cmp r11, [rsp + 4 * 8]
+    jne 7f
     pop r15
     pop r14
     pop r13
@@ -103,22 +110,5 @@ pub fn init() {
         cpu::wrmsr(cpu::MSR_STAR, ((KERNEL_DS as u64 | 3) << 48) | ((KERNEL_CS as u64) << 32));
         cpu::wrmsr(cpu::MSR_LSTAR, syscall_entry as *const () as u64);
         cpu::wrmsr(cpu::MSR_SFMASK, 0x4_7700);
-    }
-}
-
-/// Starts user code: the frame is copied to the top of the current kernel
-/// stack and the common interrupt return takes it to ring 3.
-///
-/// # Safety
-/// `frame` must describe valid user state (user selectors, canonical
-/// addresses), the current CPU's kernel stack must be set, and the user
-/// address space must be active.
-pub unsafe fn enter_user(frame: &TrapFrame, kernel_stack_top: u64) -> ! {
-    let dst = (kernel_stack_top - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
-    // SAFETY: the kernel stack top is ours and nothing above `dst` is live
-    // (we never return); trap_return pops exactly one TrapFrame.
-    unsafe {
-        dst.write(*frame);
-        core::arch::asm!("mov rsp, {0}", "jmp trap_return", in(reg) dst, options(noreturn));
     }
 }

@@ -90,14 +90,27 @@ pub fn exception_name(vector: u64) -> (&'static str, &'static str) {
 
 #[unsafe(no_mangle)]
 pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    dispatch_vector(frame);
+    if frame.is_from_user() {
+        crate::signals::deliver_pending(frame);
+    }
+}
+
+fn dispatch_vector(frame: &mut TrapFrame) {
     let vector = frame.vector;
     match vector {
         0..32 => exception(frame),
         v if v == VECTOR_TIMER as u64 => {
-            if let Some(cpu) = percpu::current() {
-                cpu.ticks.fetch_add(1, Ordering::Relaxed);
+            let this_cpu = percpu::current();
+            if let Some(c) = this_cpu {
+                c.ticks.fetch_add(1, Ordering::Relaxed);
             }
             apic::end_of_interrupt();
+            // The boot CPU runs the tasks (per-CPU scheduling comes with
+            // the threads work).
+            if this_cpu.is_some_and(|c| c.index == 0) {
+                crate::tick(frame.is_from_user());
+            }
         }
         v if v == VECTOR_SPURIOUS as u64 => {}
         0x80 if frame.is_from_user() => crate::syscall::dispatch_i386(frame),
@@ -118,12 +131,14 @@ pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 fn exception(frame: &mut TrapFrame) {
     let mut fault_addr = 0;
+    let mut fault = None;
     if frame.vector == 14 {
         fault_addr = x86_64::registers::control::Cr2::read_raw();
         if fault_addr < uaccess::USER_LIMIT {
             let (write, exec) = (frame.error & 2 != 0, frame.error & 16 != 0);
-            if crate::process::user_page_fault(fault_addr, write, exec).is_ok() {
-                return;
+            match crate::process::user_page_fault(fault_addr, write, exec) {
+                Ok(()) => return,
+                Err(e) => fault = Some(e),
             }
             // A kernel copy to or from a bad user address: EFAULT.
             if !frame.is_from_user()
@@ -138,7 +153,8 @@ fn exception(frame: &mut TrapFrame) {
         if ring3_probe::handle_user_exception(frame) {
             return;
         }
-        crate::process::user_exception(frame, fault_addr);
+        crate::process::user_exception(frame, fault_addr, fault);
+        return;
     }
     kernel_fault(frame)
 }

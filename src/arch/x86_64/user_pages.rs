@@ -172,6 +172,52 @@ impl UserPageTable {
         });
     }
 
+    /// Maps every page of `[start, end)` that this table maps into `child`
+    /// too, for fork. With `cow`, writable pages become read-only in both
+    /// (copy-on-write); shared pages keep their rights. `on_share` is told
+    /// each frame that gained a mapping.
+    pub fn share_range_into(
+        &mut self,
+        child: &mut UserPageTable,
+        start: u64,
+        end: u64,
+        cow: bool,
+        mut on_share: impl FnMut(u64),
+    ) -> Result<(), PagingError> {
+        let active = self.is_active();
+        let mut pages = alloc::vec::Vec::new();
+        self.for_each_leaf(start, end, |va, e| {
+            let mut flags = e.flags();
+            if cow && flags.contains(F::WRITABLE) {
+                flags.remove(F::WRITABLE);
+                e.set_flags(flags);
+                if active {
+                    flush(va);
+                }
+            }
+            pages.push((va, e.addr().as_u64(), flags));
+        });
+        for (va, phys, flags) in pages {
+            let e = child.leaf(va, true)?.ok_or(PagingError::OutOfFrames)?;
+            e.set_addr(PhysAddr::new(phys), flags);
+            on_share(phys);
+        }
+        Ok(())
+    }
+
+    /// Makes the present page at `va` writable, at `new_phys` if given
+    /// (the copy of a copy-on-write page).
+    pub fn make_writable(&mut self, va: u64, new_phys: Option<u64>) {
+        let active = self.is_active();
+        if let Ok(Some(e)) = self.leaf(va, false) {
+            let addr = new_phys.map_or(e.addr(), PhysAddr::new);
+            e.set_addr(addr, e.flags() | F::WRITABLE);
+            if active {
+                flush(va);
+            }
+        }
+    }
+
     /// Frees the lower-half tables (leaf frames must be unmapped first).
     pub fn destroy(self) {
         fn free_level(phys: u64, level: u32) {

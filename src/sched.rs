@@ -1,0 +1,235 @@
+//! The scheduler, for now on the boot CPU only: a FIFO run queue, time
+//! slices from the local APIC timer (a task running in ring 3 when its slice
+//! ends goes to the back of the queue), and sleeping on wait keys. A wait
+//! key is any number both sides agree on (an object's address, a pid); a
+//! wakeup makes every task sleeping on that key runnable, and sleepers
+//! recheck their condition, so spurious wakeups are harmless.
+//!
+//! Per-CPU run queues, work stealing and wakeups across CPUs by IPI come
+//! with the threads work; the interfaces here stay.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use spin::Mutex;
+
+use crate::arch::{context, cpu, percpu};
+use crate::process::{self, Process, TaskState};
+
+/// Timer ticks a task may run before another runnable task gets the CPU.
+const SLICE_TICKS: u32 = 2;
+
+/// Every wakeup also wakes sleepers on this key: poll and select wait on it.
+pub const ANY_EVENT: u64 = u64::MAX;
+
+struct Queues {
+    runnable: VecDeque<Arc<Process>>,
+    /// key -> pids sleeping on it.
+    waiting: BTreeMap<u64, Vec<u32>>,
+    /// (deadline ns, pid) of sleeps with a timeout.
+    timed: Vec<(u64, u32)>,
+}
+
+static QUEUES: Mutex<Queues> =
+    Mutex::new(Queues { runnable: VecDeque::new(), waiting: BTreeMap::new(), timed: Vec::new() });
+static TICKS_LEFT: AtomicU32 = AtomicU32::new(SLICE_TICKS);
+/// Scratch slot for the context of a task that will never run again.
+static DEAD_RSP: AtomicU64 = AtomicU64::new(0);
+
+/// Makes `p` runnable (if it is not already).
+pub fn make_runnable(p: &Arc<Process>) {
+    cpu::without_interrupts(|| {
+        let prev = p.sched.state.swap(TaskState::Runnable as u8, Ordering::AcqRel);
+        if prev == TaskState::Sleeping as u8 || prev == TaskState::New as u8 {
+            QUEUES.lock().runnable.push_back(p.clone());
+        } else if prev != TaskState::Runnable as u8 {
+            // Running, stopped, zombie: leave the state as it was.
+            p.sched.state.store(prev, Ordering::Release);
+        }
+    });
+}
+
+/// Wakes every task sleeping on `key` (and every poll/select sleeper).
+pub fn wake(key: u64) {
+    cpu::without_interrupts(|| {
+        let mut pids = Vec::new();
+        {
+            let mut q = QUEUES.lock();
+            for k in [key, ANY_EVENT] {
+                if let Some(list) = q.waiting.remove(&k) {
+                    pids.extend(list);
+                }
+            }
+        }
+        for pid in pids {
+            if let Some(p) = process::lookup(pid) {
+                make_runnable(&p);
+            }
+        }
+    });
+}
+
+/// Wakes one task directly (a signal for it).
+pub fn wake_task(p: &Arc<Process>) {
+    if p.sched.state.load(Ordering::Acquire) == TaskState::Sleeping as u8 {
+        make_runnable(p);
+    }
+}
+
+/// Why a sleep ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted {
+    Signal,
+    Timeout,
+}
+
+/// Sleeps until `ready()` holds, a signal is pending (Err(Signal)) or the
+/// monotonic deadline passes (Err(Timeout)). `ready` runs with interrupts
+/// off and must not block.
+pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> Result<(), Interrupted> {
+    let me = process::current();
+    loop {
+        let outcome = cpu::without_interrupts(|| {
+            if ready() {
+                return Some(Ok(()));
+            }
+            if me.signal_pending() {
+                return Some(Err(Interrupted::Signal));
+            }
+            if deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
+                return Some(Err(Interrupted::Timeout));
+            }
+            {
+                let mut q = QUEUES.lock();
+                for &k in keys {
+                    q.waiting.entry(k).or_default().push(me.pid);
+                }
+                if let Some(d) = deadline {
+                    q.timed.push((d, me.pid));
+                }
+            }
+            me.sched.state.store(TaskState::Sleeping as u8, Ordering::Release);
+            schedule();
+            None
+        });
+        if let Some(r) = outcome {
+            return r;
+        }
+    }
+}
+
+/// The EINTR of a blocking call that SA_RESTART may restart: the syscall
+/// exit sees the mark and restarts the call when the signal's handler
+/// asks for it (or when no handler runs at all).
+pub fn restartable_eintr() -> ringo_uapi::Errno {
+    process::current().restart_marked.store(true, Ordering::Release);
+    ringo_uapi::Errno::EINTR
+}
+
+/// Sleeps until the monotonic deadline (EINTR-style early end on a signal).
+pub fn sleep_until(deadline: u64) -> Result<(), Interrupted> {
+    match wait_until(&[], Some(deadline), || false) {
+        Err(Interrupted::Timeout) => Ok(()),
+        r => r,
+    }
+}
+
+/// Gives up the CPU if another task is runnable.
+pub fn yield_now() {
+    cpu::without_interrupts(|| {
+        let me = process::current();
+        if QUEUES.lock().runnable.is_empty() {
+            return;
+        }
+        make_runnable_requeue(&me);
+        schedule();
+    });
+}
+
+fn make_runnable_requeue(p: &Arc<Process>) {
+    p.sched.state.store(TaskState::Runnable as u8, Ordering::Release);
+    QUEUES.lock().runnable.push_back(p.clone());
+}
+
+/// From the timer interrupt: wakes timed-out sleepers; when the current
+/// task's slice is over and it was in ring 3, switches.
+pub fn tick(from_user: bool) {
+    let now = crate::time::monotonic_ns();
+    let due: Vec<u32> = {
+        let mut q = QUEUES.lock();
+        let mut due = Vec::new();
+        q.timed.retain(|&(d, pid)| {
+            if d <= now {
+                due.push(pid);
+                false
+            } else {
+                true
+            }
+        });
+        due
+    };
+    for pid in due {
+        if let Some(p) = process::lookup(pid) {
+            wake_task(&p);
+        }
+    }
+    process::timer_signals(now);
+    if TICKS_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
+        TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);
+        if from_user && process::try_current().is_some() {
+            yield_now();
+        }
+    }
+}
+
+/// Runs the next runnable task; the caller has set its own state (Runnable
+/// and queued, Sleeping, Zombie...). With nothing runnable the CPU halts
+/// until an interrupt makes something runnable. Interrupts must be off.
+pub fn schedule() {
+    let prev = process::try_current();
+    let next = loop {
+        let n = QUEUES.lock().runnable.pop_front();
+        match n {
+            Some(n) if n.sched.state.load(Ordering::Acquire) == TaskState::Runnable as u8 => break n,
+            Some(_) => continue,
+            None => {
+                // Nothing to run: wait for an interrupt to make something
+                // runnable, on this (the previous task's) stack.
+                cpu::enable_interrupts_and_halt();
+                cpu::disable_interrupts();
+            }
+        }
+    };
+    next.sched.state.store(TaskState::Running as u8, Ordering::Release);
+    TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);
+    if let Some(prev) = &prev
+        && Arc::ptr_eq(prev, &next)
+    {
+        return;
+    }
+    switch_to(prev, next);
+}
+
+fn switch_to(prev: Option<Arc<Process>>, next: Arc<Process>) {
+    let this_cpu = percpu::current().expect("per-CPU block installed");
+    if let Some(p) = &prev {
+        p.save_user_registers();
+    }
+    this_cpu.set_kernel_stack(next.sched.kstack_top);
+    next.aspace.lock().activate();
+    next.load_user_registers();
+    let next_rsp = next.sched.ctx_rsp.load(Ordering::Acquire);
+    let save: *mut u64 = match &prev {
+        Some(p) if p.sched.state.load(Ordering::Acquire) != TaskState::Zombie as u8 => p.sched.ctx_rsp.as_ptr(),
+        _ => DEAD_RSP.as_ptr(),
+    };
+    process::set_current(next);
+    // The Arcs are dropped before switching: the process table keeps the
+    // tasks alive, and a dead task's stack is only freed by its reaper.
+    drop(prev);
+    // SAFETY: next_rsp was saved by switch (or prepared for a new task) and
+    // the task is not running; interrupts are off.
+    unsafe { context::switch(save, next_rsp) };
+}

@@ -1,0 +1,429 @@
+//! Signal generation and delivery, the Linux way: pending sets per process
+//! (standard signals coalesce, real-time ones queue), dispositions from
+//! rt_sigaction, delivery on the way back to ring 3 onto the user stack (or
+//! the alternate stack) as an `rt_sigframe` with a full ucontext including
+//! the FPU state, and rt_sigreturn to come back.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use crate::arch::trap::TrapFrame;
+use crate::arch::{context, paging};
+use crate::process::{self, Process, TaskState};
+use crate::syscall::{Pod, UserAddr};
+use crate::sched;
+
+pub const SIGKILL: u8 = 9;
+pub const SIGSEGV: u8 = 11;
+pub const SIGPIPE: u8 = 13;
+pub const SIGCHLD: u8 = 17;
+pub const SIGCONT: u8 = 18;
+pub const SIGSTOP: u8 = 19;
+pub const SIGTSTP: u8 = 20;
+pub const SIGTTIN: u8 = 21;
+pub const SIGTTOU: u8 = 22;
+pub const SIGRTMIN: u8 = 32;
+
+const SIG_DFL: u64 = 0;
+const SIG_IGN: u64 = 1;
+const SA_SIGINFO: u64 = 4;
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTART: u64 = 0x1000_0000;
+const SA_NODEFER: u64 = 0x4000_0000;
+const SA_RESETHAND: u64 = 0x8000_0000;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SA_NOCLDSTOP: u64 = 1;
+const SS_ONSTACK: u64 = 1;
+const SS_DISABLE: u64 = 2;
+
+/// siginfo_t (128 bytes): signo, errno, code, then the union.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Siginfo {
+    pub si_signo: i32,
+    pub si_errno: i32,
+    pub si_code: i32,
+    pad: i32,
+    /// The union: pid/uid, or addr, or pid/uid/status/utime/stime.
+    pub fields: [u64; 14],
+}
+
+// SAFETY: integers only, padding spelled out.
+unsafe impl Pod for Siginfo {}
+
+pub const SI_USER: i32 = 0;
+/// si_code of fault signals the kernel forces (SEGV_MAPERR/ACCERR are 1/2:
+/// a fault is any positive code from force_fault_signal).
+const SI_FAULT_MARK: i32 = i32::MIN;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_TKILL: i32 = -6;
+
+impl Siginfo {
+    pub fn new(signo: u8, code: i32) -> Self {
+        Siginfo { si_signo: signo as i32, si_errno: 0, si_code: code, pad: 0, fields: [0; 14] }
+    }
+
+    pub fn kernel(signo: u8) -> Self {
+        Siginfo::new(signo, SI_KERNEL)
+    }
+
+    /// From kill/tkill: the sender's pid and uid (0).
+    pub fn from_process(signo: u8, code: i32, pid: u32) -> Self {
+        let mut s = Siginfo::new(signo, code);
+        s.fields[0] = pid as u64;
+        s
+    }
+
+    pub fn fault(signo: u8, code: i32, addr: u64) -> Self {
+        let mut s = Siginfo::new(signo, code);
+        s.fields[0] = addr;
+        s
+    }
+
+    pub fn child(pid: u32, code: i32, status: i32) -> Self {
+        let mut s = Siginfo::new(SIGCHLD, code);
+        s.fields[0] = pid as u64;
+        s.fields[1] = status as u32 as u64;
+        s
+    }
+}
+
+/// What a signal does by default (signal(7)).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Default {
+    Terminate,
+    Core,
+    Ignore,
+    Stop,
+    Continue,
+}
+
+fn default_action(sig: u8) -> Default {
+    match sig {
+        3 | 4 | 5 | 6 | 7 | 8 | 11 | 24 | 25 | 31 => Default::Core,
+        17 | 23 | 28 => Default::Ignore,
+        19..=22 => Default::Stop,
+        18 => Default::Continue,
+        _ => Default::Terminate,
+    }
+}
+
+fn bit(sig: u8) -> u64 {
+    1u64 << (sig - 1)
+}
+
+pub fn has_handler(p: &Process, sig: u8) -> bool {
+    let h = p.signals.lock().actions[(sig - 1) as usize][0];
+    h != SIG_DFL && h != SIG_IGN
+}
+
+/// Makes `sig` pending for `p` (dropped when ignored), and wakes it.
+pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
+    if sig == 0 || sig > 64 || p.state() == TaskState::Zombie {
+        return;
+    }
+    {
+        let mut s = p.signals.lock();
+        let handler = s.actions[(sig - 1) as usize][0];
+        let ignored = handler == SIG_IGN || (handler == SIG_DFL && default_action(sig) == Default::Ignore);
+        if sig == SIGCONT || sig == SIGKILL {
+            // Continue a stopped process; a pending stop is cancelled.
+            s.pending &= !(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+        }
+        if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+            s.pending &= !bit(SIGCONT);
+        }
+        if ignored && sig != SIGCONT && s.mask & bit(sig) == 0 {
+            return;
+        }
+        // init only receives the signals it handles (Linux's
+        // SIGNAL_UNKILLABLE); faults are forced through force_fault_signal.
+        if p.pid == 1 && handler == SIG_DFL && info.si_code != SI_FAULT_MARK {
+            return;
+        }
+        if sig >= SIGRTMIN {
+            s.rt_queue.push_back(info);
+        } else if s.pending & bit(sig) == 0 {
+            s.pending |= bit(sig);
+            s.info.insert(sig, info);
+        }
+    }
+    if (sig == SIGCONT || sig == SIGKILL) && p.state() == TaskState::Stopped {
+        p.wait_status.store(0xffff, Ordering::Release);
+        p.state_change_unreported.store(1, Ordering::Release);
+        p.sched.state.store(TaskState::Sleeping as u8, Ordering::Release);
+        sched::make_runnable(p);
+        notify_parent_state(p, 6, SIGCONT as i32);
+    }
+    sched::wake_task(p);
+}
+
+/// A fault signal that cannot be blocked or ignored (as Linux's
+/// force_sig_fault): unblocked and reset to default if it was ignored.
+pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
+    {
+        let mut s = p.signals.lock();
+        s.mask &= !bit(sig);
+        if s.actions[(sig - 1) as usize][0] == SIG_IGN {
+            s.actions[(sig - 1) as usize][0] = SIG_DFL;
+        }
+    }
+    if p.pid == 1 && !has_handler(p, sig) {
+        // A fatal fault in init ends it even though init ignores signals.
+        let mut info = Siginfo::fault(sig, code, addr);
+        info.si_code = SI_FAULT_MARK;
+        send(p, sig, info);
+        return;
+    }
+    send(p, sig, Siginfo::fault(sig, code, addr));
+}
+
+fn notify_parent_state(child: &Arc<Process>, code: i32, status: i32) {
+    if let Some(parent) = process::lookup(child.ppid.load(Ordering::Relaxed)) {
+        let flags = parent.signals.lock().actions[(SIGCHLD - 1) as usize][1];
+        if flags & SA_NOCLDSTOP == 0 {
+            send(&parent, SIGCHLD, Siginfo::child(child.pid, code, status));
+        }
+        sched::wake(process::child_key(parent.pid));
+    }
+}
+
+/// SIGCHLD to a parent for an exit (code CLD_EXITED/CLD_KILLED).
+pub fn send_child_signal(parent: &Arc<Process>, child: u32, code: i32, status: i32) {
+    send(parent, SIGCHLD, Siginfo::child(child, code, status));
+}
+
+/// Takes the next deliverable signal: lowest standard one first, then the
+/// real-time queue in order.
+fn dequeue(p: &Process, extra_mask: u64) -> Option<Siginfo> {
+    let mut s = p.signals.lock();
+    let blocked = s.mask | extra_mask;
+    let ready = s.pending & !blocked & ((1u64 << 31) - 1);
+    if ready != 0 {
+        let sig = ready.trailing_zeros() as u8 + 1;
+        s.pending &= !bit(sig);
+        return Some(s.info.remove(&sig).unwrap_or(Siginfo::kernel(sig)));
+    }
+    let idx = s.rt_queue.iter().position(|i| blocked & bit(i.si_signo as u8) == 0)?;
+    s.rt_queue.remove(idx)
+}
+
+/// The frame a handler runs with (Linux's struct rt_sigframe, without the
+/// FPU area, which follows at `fpstate`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RtSigframe {
+    pretcode: u64,
+    // struct ucontext
+    uc_flags: u64,
+    uc_link: u64,
+    uc_stack: [u64; 3],
+    /// struct sigcontext: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
+    /// rip, eflags, cs/gs/fs/ss (u16 each), err, trapno, oldmask, cr2,
+    /// fpstate, reserved[8].
+    mcontext: [u64; 32],
+    uc_sigmask: u64,
+    info: Siginfo,
+}
+
+// SAFETY: integers only; no implicit padding (all u64 and the Siginfo).
+unsafe impl Pod for RtSigframe {}
+
+const UC_FP_XSTATE: u64 = 1;
+
+fn save_context(f: &TrapFrame, fpstate: u64, mask: u64, trapno: u64, err: u64, cr2: u64) -> [u64; 32] {
+    let mut m = [0u64; 32];
+    m[..8].copy_from_slice(&[f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15]);
+    m[8..18].copy_from_slice(&[f.rdi, f.rsi, f.rbp, f.rbx, f.rdx, f.rax, f.rcx, f.rsp, f.rip, f.rflags]);
+    // cs, gs, fs, ss as four u16 in one word.
+    m[18] = (f.cs & 0xffff) | ((f.ss & 0xffff) << 48);
+    m[19] = err;
+    m[20] = trapno;
+    m[21] = mask;
+    m[22] = cr2;
+    m[23] = fpstate;
+    m
+}
+
+/// Delivers pending signals before a return to ring 3. A default action
+/// may end or stop the process here.
+pub fn deliver_pending(frame: &mut TrapFrame) {
+    let Some(p) = process::try_current() else { return };
+    loop {
+        let Some(info) = dequeue(&p, 0) else { return };
+        let sig = info.si_signo as u8;
+        let action = p.signals.lock().actions[(sig - 1) as usize];
+        match action[0] {
+            SIG_IGN => continue,
+            SIG_DFL => match default_action(sig) {
+                Default::Ignore | Default::Continue => continue,
+                Default::Stop => {
+                    stop(&p, sig);
+                    continue;
+                }
+                Default::Terminate => process::exit_with(sig as i32),
+                Default::Core => process::exit_with(sig as i32 | 0x80),
+            },
+            handler => {
+                if setup_frame(&p, frame, sig, &info, &action, handler).is_err() {
+                    // No room for the frame: Linux kills with SIGSEGV.
+                    process::exit_with(SIGSEGV as i32);
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn stop(p: &Arc<Process>, sig: u8) {
+    p.wait_status.store(((sig as i32) << 8) | 0x7f, Ordering::Release);
+    p.state_change_unreported.store(1, Ordering::Release);
+    notify_parent_state(p, 5, sig as i32);
+    crate::arch::cpu::without_interrupts(|| {
+        p.sched.state.store(TaskState::Stopped as u8, Ordering::Release);
+        sched::schedule();
+    });
+}
+
+fn setup_frame(
+    p: &Arc<Process>,
+    frame: &mut TrapFrame,
+    sig: u8,
+    info: &Siginfo,
+    action: &[u64; 4],
+    handler: u64,
+) -> Result<(), ringo_uapi::Errno> {
+    let (flags, restorer, handler_mask) = (action[1], action[2], action[3]);
+    let (old_mask, altstack) = {
+        let s = p.signals.lock();
+        (s.saved_mask.unwrap_or(s.mask), s.altstack)
+    };
+    let on_alt = altstack[2] != 0 && frame.rsp > altstack[0] && frame.rsp <= altstack[0] + altstack[2];
+    let mut sp = if flags & SA_ONSTACK != 0 && altstack[2] != 0 && !on_alt {
+        altstack[0] + altstack[2]
+    } else {
+        frame.rsp - 128 // the red zone
+    };
+    // The FPU state, 64-byte aligned, above the frame.
+    sp = (sp - context::FPU_AREA as u64) & !63;
+    let fpstate = sp;
+    p.save_user_registers();
+    let area = paging::phys_to_virt(p.sched.fpu_phys) as *const u8;
+    // SAFETY: the task's own FPU area, FPU_AREA bytes.
+    let fpu = unsafe { core::slice::from_raw_parts(area, context::FPU_AREA) };
+    UserAddr(fpstate).write_bytes(fpu)?;
+    // The frame: at handler entry (rsp + 8) is 16-byte aligned.
+    sp = ((sp - size_of::<RtSigframe>() as u64) & !15) - 8;
+    let rf = RtSigframe {
+        pretcode: if flags & SA_RESTORER != 0 { restorer } else { 0 },
+        uc_flags: UC_FP_XSTATE,
+        uc_link: 0,
+        uc_stack: [altstack[0], if altstack[2] == 0 { SS_DISABLE } else if on_alt { SS_ONSTACK } else { 0 }, altstack[2]],
+        mcontext: save_context(frame, fpstate, old_mask, frame.vector.min(31), frame.error, 0),
+        uc_sigmask: old_mask,
+        info: *info,
+    };
+    UserAddr(sp).write(&rf)?;
+    {
+        let mut s = p.signals.lock();
+        s.saved_mask = None;
+        s.mask |= handler_mask | if flags & SA_NODEFER == 0 { bit(sig) } else { 0 };
+        s.mask &= !(bit(SIGKILL) | bit(SIGSTOP));
+        if flags & SA_RESETHAND != 0 {
+            s.actions[(sig - 1) as usize] = [SIG_DFL, 0, 0, 0];
+        }
+    }
+    frame.rsp = sp;
+    frame.rip = handler;
+    frame.rdi = sig as u64;
+    frame.rsi = sp + core::mem::offset_of!(RtSigframe, info) as u64;
+    frame.rdx = sp + 8;
+    frame.rax = 0;
+    frame.rflags &= !(1 << 10); // DF clear, as the ABI requires
+    let _ = flags & SA_SIGINFO;
+    Ok(())
+}
+
+/// rt_sigreturn: restores the context saved in the frame at the user rsp.
+pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), ringo_uapi::Errno> {
+    let p = process::current();
+    // The handler's `ret` popped pretcode: the frame starts 8 below.
+    let base = frame.rsp - 8;
+    let rf: RtSigframe = UserAddr(base).read()?;
+    let m = rf.mcontext;
+    frame.r8 = m[0];
+    frame.r9 = m[1];
+    frame.r10 = m[2];
+    frame.r11 = m[3];
+    frame.r12 = m[4];
+    frame.r13 = m[5];
+    frame.r14 = m[6];
+    frame.r15 = m[7];
+    frame.rdi = m[8];
+    frame.rsi = m[9];
+    frame.rbp = m[10];
+    frame.rbx = m[11];
+    frame.rdx = m[12];
+    frame.rax = m[13];
+    frame.rcx = m[14];
+    let rsp = m[15];
+    let rip = m[16];
+    if rip >= crate::arch::uaccess::USER_LIMIT || rsp >= crate::arch::uaccess::USER_LIMIT {
+        return Err(ringo_uapi::Errno::EFAULT);
+    }
+    frame.rsp = rsp;
+    frame.rip = rip;
+    // Only the flags user code may change (arithmetic, DF, TF, AC...).
+    const USER_FLAGS: u64 = 0x0004_0dd5 | (1 << 8) | (1 << 10);
+    frame.rflags = (frame.rflags & !USER_FLAGS) | (m[17] & USER_FLAGS) | (1 << 9);
+    let fpstate = m[23];
+    if fpstate != 0 {
+        let area = paging::phys_to_virt(p.sched.fpu_phys) as *mut u8;
+        // SAFETY: the task's own FPU area.
+        let buf = unsafe { core::slice::from_raw_parts_mut(area, context::FPU_AREA) };
+        UserAddr(fpstate).read_bytes(buf)?;
+        // Keep MXCSR's reserved bits clear so the restore cannot fault.
+        let mxcsr = u32::from_le_bytes([buf[24], buf[25], buf[26], buf[27]]) & 0xffff;
+        buf[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        p.load_user_registers();
+    }
+    let mut s = p.signals.lock();
+    s.mask = rf.uc_sigmask & !(bit(SIGKILL) | bit(SIGSTOP));
+    Ok(())
+}
+
+/// What a blocked syscall returns when a signal interrupts it: restart it
+/// (SA_RESTART, or nothing to run) or EINTR. Called with the would-be
+/// result; `nr` is the syscall number, to set up the restart.
+pub fn restart_or_eintr(frame: &mut TrapFrame, nr: u64) -> i64 {
+    let p = process::current();
+    let s = p.signals.lock();
+    let pending = s.pending & !s.mask;
+    let sig = if pending != 0 { pending.trailing_zeros() as u8 + 1 } else { 0 };
+    let restart = sig == 0 || {
+        let a = s.actions[(sig - 1) as usize];
+        a[0] == SIG_IGN || (a[0] == SIG_DFL && default_action(sig) == Default::Ignore) || a[1] & SA_RESTART != 0
+    };
+    if restart {
+        // Back over the 2-byte `syscall`, with the number in rax again.
+        frame.rip -= 2;
+        nr as i64
+    } else {
+        ringo_uapi::Errno::EINTR.as_ret()
+    }
+}
+
+/// The pending set (rt_sigpending).
+pub fn pending(p: &Process) -> u64 {
+    let s = p.signals.lock();
+    s.pending | s.rt_queue.iter().fold(0u64, |m, i| m | bit(i.si_signo as u8))
+}
+
+/// Takes a pending signal in `set` (rt_sigtimedwait).
+pub fn take_from_set(p: &Process, set: u64) -> Option<Siginfo> {
+    dequeue(p, !set)
+}
+
+pub fn sigpipe(p: &Arc<Process>) {
+    send(p, SIGPIPE, Siginfo::kernel(SIGPIPE));
+}

@@ -1,0 +1,367 @@
+//! fork, exec, wait: processes coming and going.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use ringo_fs::vfs::InodeKind;
+use ringo_uapi::{Errno, SysResult};
+
+use super::UserAddr;
+use crate::files::{self, Files};
+use crate::process::{self, Image, Process, TaskState, current};
+use crate::signals::Siginfo;
+use crate::{exec, sched};
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_PARENT: u64 = 0x8000;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/// A copy of the calling process (fork); `adjust` edits the child's user
+/// registers before it first runs.
+fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> Result<Arc<Process>, Errno> {
+    let parent = current();
+    parent.save_user_registers();
+    let aspace = parent.aspace.lock().fork().map_err(|_| Errno::ENOMEM)?;
+    let files = {
+        let f = parent.files.lock();
+        Files { table: f.table.clone(), cwd: f.cwd.clone() }
+    };
+    let image = {
+        let i = parent.image.lock();
+        Image { exe: i.exe.clone(), auxv: i.auxv.clone(), cmdline: i.cmdline.clone() }
+    };
+    let ppid = if flags & CLONE_PARENT != 0 { parent.ppid.load(Ordering::Relaxed) } else { parent.pid };
+    let child = Process::create(ppid, aspace, files, image, Some(&parent)).map_err(|_| Errno::ENOMEM)?;
+    child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.sid.store(parent.sid.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.fs_base.store(parent.fs_base.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.gs_base.store(parent.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
+    *child.rlimits.lock() = *parent.rlimits.lock();
+    {
+        let (ps, mut cs) = (parent.signals.lock(), child.signals.lock());
+        cs.actions = ps.actions;
+        cs.mask = ps.mask;
+        cs.altstack = ps.altstack;
+    }
+    // SAFETY: the parent is in a syscall from ring 3; its frame is at the
+    // top of its kernel stack and only read here.
+    let mut frame = unsafe { *parent.user_frame() };
+    frame.rax = 0;
+    adjust(&mut frame);
+    child.start(&frame);
+    Ok(child)
+}
+
+pub fn fork() -> SysResult {
+    Ok(spawn(0, |_| {})?.pid as usize)
+}
+
+/// vfork runs as fork: the child gets a copy-on-write copy instead of
+/// borrowing the parent's memory, which well-formed vfork users (exec or
+/// _exit right away) cannot tell apart, and the parent waits as vfork
+/// requires until the child execs or exits.
+pub fn vfork() -> SysResult {
+    let child = spawn(0, |_| {})?;
+    wait_for_exec_or_exit(&child);
+    Ok(child.pid as usize)
+}
+
+fn wait_for_exec_or_exit(child: &Arc<Process>) {
+    let key = vfork_key(child.pid);
+    let _ = sched::wait_until(&[key], None, || {
+        child.state() == TaskState::Zombie || child.vfork_done.load(Ordering::Acquire)
+    });
+}
+
+pub fn vfork_key(pid: u32) -> u64 {
+    0x2_0000_0000 | pid as u64
+}
+
+pub fn clone(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserAddr, tls: u64) -> SysResult {
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+        // Threads come with the threads work.
+        return Err(Errno::ENOSYS);
+    }
+    if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND) != 0 && flags & CLONE_VM == 0 {
+        // Sharing descriptors without sharing memory: not yet.
+        if flags & (CLONE_FILES | CLONE_SIGHAND) != 0 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let child = spawn(flags, |f| {
+        if newsp.0 != 0 {
+            f.rsp = newsp.0;
+        }
+    })?;
+    if flags & CLONE_SETTLS != 0 {
+        child.fs_base.store(tls, Ordering::Relaxed);
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        parent_tid.write(&(child.pid as i32))?;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        // Written into the child's (copy-on-write) memory.
+        let me = current();
+        child.aspace.lock().activate();
+        let r = child_tid.write(&(child.pid as i32));
+        me.aspace.lock().activate();
+        r?;
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        child.clear_child_tid.store(child_tid.0, Ordering::Relaxed);
+    }
+    if flags & CLONE_VFORK != 0 {
+        wait_for_exec_or_exit(&child);
+    }
+    Ok(child.pid as usize)
+}
+
+/// Resolves an executable for execve: path, bytes, and `#!` handling.
+fn read_executable(path: &[u8]) -> Result<(String, Vec<u8>), Errno> {
+    let node = files::with_ctx(|ctx| ctx.resolve(path, true))?;
+    match node.kind() {
+        InodeKind::File => {}
+        InodeKind::Dir => return Err(Errno::EACCES),
+        _ => return Err(Errno::EACCES),
+    }
+    if node.metadata().mode() & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    let bytes = files::read_all(&node)?;
+    Ok((String::from_utf8_lossy(path).into_owned(), bytes))
+}
+
+/// `#!interpreter [arg]` on the first line: (interpreter, optional arg).
+fn shebang(bytes: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let rest = bytes.strip_prefix(b"#!")?;
+    let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len().min(255))];
+    let line: &[u8] = {
+        let s = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(line.len());
+        let e = line.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(s, |e| e + 1);
+        &line[s..e.max(s)]
+    };
+    if line.is_empty() {
+        return None;
+    }
+    match line.iter().position(|b| b.is_ascii_whitespace()) {
+        Some(i) => {
+            let arg = line[i..].iter().skip_while(|b| b.is_ascii_whitespace()).copied().collect::<Vec<u8>>();
+            Some((line[..i].to_vec(), (!arg.is_empty()).then_some(arg)))
+        }
+        None => Some((line.to_vec(), None)),
+    }
+}
+
+pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
+    let path = path.read_cstr(super::args::PATH_MAX)?;
+    let mut argv = argv.read_str_array(64 * 1024)?;
+    let envp = envp.read_str_array(64 * 1024)?;
+    let mut target = path.clone();
+    let (mut name, mut bytes) = read_executable(&target)?;
+    for _ in 0..4 {
+        let Some((interp, arg)) = shebang(&bytes) else { break };
+        // argv becomes: interpreter [arg] script original-argv[1..].
+        let mut new_argv = alloc::vec![interp.clone()];
+        new_argv.extend(arg);
+        new_argv.push(target.clone());
+        new_argv.extend(argv.iter().skip(1).cloned());
+        argv = new_argv;
+        target = interp;
+        (name, bytes) = read_executable(&target)?;
+    }
+    let (mut loaded, stack) = exec::load(&name, Arc::new(bytes), &argv, &envp).map_err(|e| e.errno())?;
+    if !exec::write_stack(&mut loaded.aspace, loaded.stack_pointer, &stack) {
+        return Err(Errno::ENOMEM);
+    }
+    // No way back from here.
+    let me = current();
+    loaded.aspace.activate();
+    let old = core::mem::replace(&mut *me.aspace.lock(), loaded.aspace);
+    old.destroy();
+    let closing = me.files.lock().table.close_on_exec();
+    drop(closing);
+    {
+        let mut s = me.signals.lock();
+        for a in s.actions.iter_mut() {
+            if a[0] != 1 {
+                *a = [0; 4];
+            }
+        }
+        s.altstack = [0; 3];
+    }
+    {
+        let mut cmdline = Vec::new();
+        for a in &argv {
+            cmdline.extend_from_slice(a);
+            cmdline.push(0);
+        }
+        *me.image.lock() = Image { exe: String::from_utf8_lossy(&path).into_owned(), auxv: loaded.auxv, cmdline };
+    }
+    me.fs_base.store(0, Ordering::Relaxed);
+    me.gs_base.store(0, Ordering::Relaxed);
+    me.clear_child_tid.store(0, Ordering::Relaxed);
+    me.reset_fpu();
+    me.load_user_registers();
+    me.vfork_done.store(true, Ordering::Release);
+    sched::wake(vfork_key(me.pid));
+    // SAFETY: in a syscall from ring 3; nothing else holds the frame.
+    let frame = unsafe { me.user_frame() };
+    *frame = exec::initial_frame(loaded.entry, loaded.stack_pointer);
+    // The return value lands in rax, which starts at 0.
+    Ok(0)
+}
+
+const WNOHANG: i32 = 1;
+const WUNTRACED: i32 = 2;
+const WEXITED: i32 = 4;
+const WCONTINUED: i32 = 8;
+const WNOWAIT: i32 = 0x0100_0000;
+const P_ALL: i32 = 0;
+const P_PID: i32 = 1;
+const P_PGID: i32 = 2;
+
+/// Which children a wait call means.
+#[derive(Clone, Copy)]
+enum Which {
+    Any,
+    Pid(u32),
+    Group(u32),
+}
+
+struct Found {
+    child: Arc<Process>,
+    status: i32,
+    /// CLD_* code for waitid.
+    code: i32,
+    reap: bool,
+}
+
+fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>, Errno> {
+    let kids: Vec<u32> = me.children.lock().clone();
+    let mut any = false;
+    for pid in kids {
+        let Some(c) = process::lookup(pid) else { continue };
+        let matches = match which {
+            Which::Any => true,
+            Which::Pid(p) => p == pid,
+            Which::Group(g) => c.pgid.load(Ordering::Relaxed) == g,
+        };
+        if !matches {
+            continue;
+        }
+        any = true;
+        let status = c.wait_status.load(Ordering::Acquire);
+        match c.state() {
+            TaskState::Zombie if options & WEXITED != 0 => {
+                let code = if status & 0x7f == 0 { 1 } else if status & 0x80 != 0 { 3 } else { 2 };
+                return Ok(Some(Found { child: c, status, code, reap: options & WNOWAIT == 0 }));
+            }
+            TaskState::Stopped if options & WUNTRACED != 0 && c.state_change_unreported.load(Ordering::Acquire) != 0 => {
+                if options & WNOWAIT == 0 {
+                    c.state_change_unreported.store(0, Ordering::Release);
+                }
+                return Ok(Some(Found { child: c, status, code: 5, reap: false }));
+            }
+            _ if options & WCONTINUED != 0 && status == 0xffff && c.state_change_unreported.load(Ordering::Acquire) != 0 => {
+                if options & WNOWAIT == 0 {
+                    c.state_change_unreported.store(0, Ordering::Release);
+                }
+                return Ok(Some(Found { child: c, status, code: 6, reap: false }));
+            }
+            _ => {}
+        }
+    }
+    if any { Ok(None) } else { Err(Errno::ECHILD) }
+}
+
+fn wait_common(which: Which, options: i32) -> Result<Option<Found>, Errno> {
+    let me = current();
+    loop {
+        if let Some(found) = find_child(&me, which, options)? {
+            if found.reap {
+                process::reap(&found.child);
+            }
+            return Ok(Some(found));
+        }
+        if options & WNOHANG != 0 {
+            return Ok(None);
+        }
+        let key = process::child_key(me.pid);
+        let r = sched::wait_until(&[key], None, || {
+            matches!(find_child(&me, which, options | WNOWAIT), Ok(Some(_)) | Err(_))
+        });
+        if r.is_err() {
+            return Err(sched::restartable_eintr());
+        }
+    }
+}
+
+pub fn wait4(pid: i32, status: UserAddr, options: i32, rusage: UserAddr) -> SysResult {
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | 0x6000_0000) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let me = current();
+    let which = match pid {
+        -1 => Which::Any,
+        0 => Which::Group(me.pgid.load(Ordering::Relaxed)),
+        p if p < -1 => Which::Group((-p) as u32),
+        p => Which::Pid(p as u32),
+    };
+    match wait_common(which, options | WEXITED)? {
+        None => Ok(0),
+        Some(f) => {
+            if !status.is_null() {
+                status.write(&f.status)?;
+            }
+            if !rusage.is_null() {
+                rusage.zero(144)?;
+            }
+            Ok(f.child.pid as usize)
+        }
+    }
+}
+
+pub fn waitid(idtype: i32, id: i32, infop: UserAddr, options: i32, _rusage: UserAddr) -> SysResult {
+    if options & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match idtype {
+        P_ALL => Which::Any,
+        P_PID if id > 0 => Which::Pid(id as u32),
+        P_PGID => Which::Group(if id == 0 { current().pgid.load(Ordering::Relaxed) } else { id as u32 }),
+        _ => return Err(Errno::EINVAL),
+    };
+    match wait_common(which, options)? {
+        None => {
+            if !infop.is_null() {
+                infop.zero(128)?;
+            }
+            Ok(0)
+        }
+        Some(f) => {
+            if !infop.is_null() {
+                let st = if f.status & 0x7f == 0 {
+                    (f.status >> 8) & 0xff
+                } else if f.code == 5 || f.code == 6 {
+                    (f.status >> 8) & 0xff
+                } else {
+                    f.status & 0x7f
+                };
+                infop.write(&Siginfo::child(f.child.pid, f.code, st))?;
+            }
+            Ok(0)
+        }
+    }
+}
+

@@ -2,8 +2,9 @@
 # Installs what building and testing Ringo needs, and only what is missing:
 # the pinned Rust toolchain with the bare-metal target (rust-toolchain.toml
 # alone installs nothing on machines whose rustup does not auto-install) and
-# the musl target (the static Rust test program), QEMU, and musl-gcc (the
-# static C test programs). Safe to run again; quiet when everything is there.
+# the musl target (the static Rust test program), QEMU, musl-gcc (the
+# static C test programs) and busybox-static (the default image's shell and
+# the busybox tests). Safe to run again; quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,8 @@ missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v gcc >/dev/null || missing+=(gcc)
+# The launcher packs /bin/busybox itself, so that path, not the PATH, counts.
+[ -x /bin/busybox ] || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
     as_root=()
     if [ "$(id -u)" -ne 0 ]; then

@@ -157,7 +157,8 @@ impl RunArgs {
     pub fn cmdline(&self) -> String {
         let mut words = self.kernel_args.clone();
         // A login shell reads /etc/profile; arguments the user gave win.
-        if self.uses_image() && !words.iter().any(|w| w == "--") && !self.kernel_words().any(|w| w.starts_with("init=")) {
+        if self.uses_image() && !words.iter().any(|w| w == "--") && !self.kernel_words().any(|w| w.starts_with("init="))
+        {
             words.extend(["--".to_string(), busybox::LOGIN_ARG.to_string()]);
         }
         kernel_cmdline(self.hp, self.init_path().as_deref(), &words)

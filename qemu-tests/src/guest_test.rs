@@ -383,11 +383,15 @@ impl Interactive {
 /// escaped (`\r`, `\u{1b}`, `\u{8}`), so a failure shows what the line
 /// editor sent.
 fn visible(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .split('\n')
-        .map(|line| line.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut shown = String::with_capacity(text.len());
+    for c in text.replace("\r\n", "\n").chars() {
+        if c == '\n' || !c.is_control() {
+            shown.push(c);
+        } else {
+            shown.extend(c.escape_default());
+        }
+    }
+    shown
 }
 
 /// N from a `ringo: init exited with status N` line (anything may follow N).

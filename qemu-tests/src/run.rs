@@ -87,7 +87,9 @@ pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
 
 /// What a pump thread kept, as text.
 fn collect(pump: Option<thread::JoinHandle<Vec<u8>>>) -> String {
-    pump.and_then(|handle| handle.join().ok()).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+    pump.and_then(|handle| handle.join().ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
 }
 
 fn outcome_of(serial: String, qemu_stderr: String, end: QemuEnd, started: Instant, accel: Accel) -> Outcome {
@@ -560,7 +562,11 @@ exit 2
         session.send("exit 3\n").expect("send exit");
         let outcome = session.finish(step).expect("fake qemu exits");
         assert_eq!(outcome.status, GuestStatus::Exited(3));
-        assert!(outcome.serial.starts_with("fake login\n# hello there\nyou said: hello there\n"), "{:?}", outcome.serial);
+        assert!(
+            outcome.serial.starts_with("fake login\n# hello there\nyou said: hello there\n"),
+            "{:?}",
+            outcome.serial
+        );
         assert!(outcome.serial.ends_with("ringo: exit status 3\n"), "{:?}", outcome.serial);
     }
 

@@ -112,11 +112,7 @@ pub fn clone(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserA
     }
     if flags & CLONE_CHILD_SETTID != 0 {
         // Written into the child's (copy-on-write) memory.
-        let me = current();
-        child.aspace.lock().activate();
-        let r = child_tid.write(&(child.pid as i32));
-        me.aspace.lock().activate();
-        r?;
+        child.aspace.lock().write_bytes(child_tid.0, &(child.pid as i32).to_le_bytes()).map_err(|_| Errno::EFAULT)?;
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(child_tid.0, Ordering::Relaxed);

@@ -152,6 +152,10 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
 
 /// The boot CPU's timer tick: console input, then the scheduler.
 pub fn tick(from_user: bool) {
-    fshooks::poll_serial_input();
+    // Terminal input may signal process groups: only where no process
+    // lock can be held by the interrupted code.
+    if from_user || sched::interrupted_idle() {
+        fshooks::poll_serial_input();
+    }
     sched::tick(from_user);
 }

@@ -130,6 +130,8 @@ pub struct Process {
     pub vfork_done: AtomicBool,
     /// The current syscall returned a restartable EINTR.
     pub restart_marked: AtomicBool,
+    /// Reaped: its kernel stack is gone; it must never run again.
+    pub reaped: AtomicBool,
 }
 
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
@@ -219,6 +221,7 @@ impl Process {
             real_timer: Mutex::new((0, 0)),
             vfork_done: AtomicBool::new(false),
             restart_marked: AtomicBool::new(false),
+            reaped: AtomicBool::new(false),
         });
         TABLE.lock().insert(pid, p.clone());
         if let Some(parent) = lookup(ppid) {
@@ -365,6 +368,8 @@ pub fn exit_by_signal(sig: u8) -> ! {
 
 /// Frees a reaped zombie: its kernel stack, FPU area and table entry.
 pub fn reap(p: &Arc<Process>) {
+    assert_eq!(p.state(), TaskState::Zombie, "reaping pid {} that is not a zombie", p.pid);
+    assert!(!p.reaped.swap(true, Ordering::AcqRel), "pid {} reaped twice", p.pid);
     TABLE.lock().remove(&p.pid);
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
         parent.children.lock().retain(|&c| c != p.pid);

@@ -11,7 +11,7 @@
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use spin::Mutex;
 
@@ -24,12 +24,14 @@ const SLICE_TICKS: u32 = 2;
 /// Every wakeup also wakes sleepers on this key: poll and select wait on it.
 pub const ANY_EVENT: u64 = u64::MAX;
 
+/// Taken only with interrupts off, so the timer interrupt may take it too.
+/// Tasks are held by Arc here so that waking needs no process-table lock.
 struct Queues {
     runnable: VecDeque<Arc<Process>>,
-    /// key -> pids sleeping on it.
-    waiting: BTreeMap<u64, Vec<u32>>,
-    /// (deadline ns, pid) of sleeps with a timeout.
-    timed: Vec<(u64, u32)>,
+    /// key -> tasks sleeping on it.
+    waiting: BTreeMap<u64, Vec<Arc<Process>>>,
+    /// (deadline ns, task) of sleeps with a timeout.
+    timed: Vec<(u64, Arc<Process>)>,
 }
 
 static QUEUES: Mutex<Queues> =
@@ -37,6 +39,15 @@ static QUEUES: Mutex<Queues> =
 static TICKS_LEFT: AtomicU32 = AtomicU32::new(SLICE_TICKS);
 /// Scratch slot for the context of a task that will never run again.
 static DEAD_RSP: AtomicU64 = AtomicU64::new(0);
+/// Set while the CPU halts in `schedule` with nothing to run: a timer
+/// interrupt then interrupted no kernel code holding locks.
+static IDLE: AtomicBool = AtomicBool::new(false);
+
+/// Whether an interrupt that arrived from kernel mode may take locks that
+/// process context takes with interrupts on (it may when the CPU was idle).
+pub fn interrupted_idle() -> bool {
+    IDLE.load(Ordering::Relaxed)
+}
 
 /// Makes `p` runnable (if it is not already).
 pub fn make_runnable(p: &Arc<Process>) {
@@ -54,19 +65,17 @@ pub fn make_runnable(p: &Arc<Process>) {
 /// Wakes every task sleeping on `key` (and every poll/select sleeper).
 pub fn wake(key: u64) {
     cpu::without_interrupts(|| {
-        let mut pids = Vec::new();
+        let mut woken = Vec::new();
         {
             let mut q = QUEUES.lock();
             for k in [key, ANY_EVENT] {
                 if let Some(list) = q.waiting.remove(&k) {
-                    pids.extend(list);
+                    woken.extend(list);
                 }
             }
         }
-        for pid in pids {
-            if let Some(p) = process::lookup(pid) {
-                make_runnable(&p);
-            }
+        for p in woken {
+            make_runnable(&p);
         }
     });
 }
@@ -104,10 +113,10 @@ pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -
             {
                 let mut q = QUEUES.lock();
                 for &k in keys {
-                    q.waiting.entry(k).or_default().push(me.pid);
+                    q.waiting.entry(k).or_default().push(me.clone());
                 }
                 if let Some(d) = deadline {
-                    q.timed.push((d, me.pid));
+                    q.timed.push((d, me.clone()));
                 }
             }
             me.sched.state.store(TaskState::Sleeping as u8, Ordering::Release);
@@ -154,28 +163,36 @@ fn make_runnable_requeue(p: &Arc<Process>) {
 }
 
 /// From the timer interrupt: wakes timed-out sleepers; when the current
-/// task's slice is over and it was in ring 3, switches.
+/// task's slice is over and it was in ring 3, switches. Work that takes
+/// process locks (interval timers) only runs when the interrupt came from
+/// ring 3 or the idle loop, where no such lock can be held.
 pub fn tick(from_user: bool) {
     let now = crate::time::monotonic_ns();
-    let due: Vec<u32> = {
+    let due: Vec<Arc<Process>> = {
         let mut q = QUEUES.lock();
         let mut due = Vec::new();
-        q.timed.retain(|&(d, pid)| {
-            if d <= now {
-                due.push(pid);
+        q.timed.retain(|(d, p)| {
+            if *d <= now {
+                due.push(p.clone());
                 false
             } else {
                 true
             }
         });
+        // Sleepers also sit on their keys: drop those entries of tasks
+        // that are no longer asleep, so the lists do not grow.
+        q.waiting.retain(|_, list| {
+            list.retain(|p| p.sched.state.load(Ordering::Relaxed) == TaskState::Sleeping as u8);
+            !list.is_empty()
+        });
         due
     };
-    for pid in due {
-        if let Some(p) = process::lookup(pid) {
-            wake_task(&p);
-        }
+    for p in due {
+        wake_task(&p);
     }
-    process::timer_signals(now);
+    if from_user || interrupted_idle() {
+        process::timer_signals(now);
+    }
     if TICKS_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
         TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);
         if from_user && process::try_current().is_some() {
@@ -197,8 +214,10 @@ pub fn schedule() {
             None => {
                 // Nothing to run: wait for an interrupt to make something
                 // runnable, on this (the previous task's) stack.
+                IDLE.store(true, Ordering::Relaxed);
                 cpu::enable_interrupts_and_halt();
                 cpu::disable_interrupts();
+                IDLE.store(false, Ordering::Relaxed);
             }
         }
     };
@@ -213,6 +232,7 @@ pub fn schedule() {
 }
 
 fn switch_to(prev: Option<Arc<Process>>, next: Arc<Process>) {
+    assert!(!next.reaped.load(Ordering::Acquire), "switching to reaped pid {}", next.pid);
     let this_cpu = percpu::current().expect("per-CPU block installed");
     if let Some(p) = &prev {
         p.save_user_registers();

@@ -212,6 +212,12 @@ impl Initramfs {
         self.insert(relative(guest)?, Content::Bytes(bytes.into()), perm, 0)
     }
 
+    /// Adds a directory at `guest` with permission bits `perm` (one that
+    /// exists already keeps its mode).
+    pub fn add_dir(&mut self, guest: &str, perm: u32) -> Result<(), InitramfsError> {
+        self.insert(relative(guest)?, Content::Dir, perm, 0)
+    }
+
     /// Adds a symbolic link at `guest` pointing at `target` (as written:
     /// relative targets resolve from the link's directory).
     pub fn add_symlink(&mut self, guest: &str, target: &str) -> Result<(), InitramfsError> {

@@ -88,7 +88,8 @@ pub struct RunConfig {
     /// `None` waits for ever.
     pub timeout: Option<Duration>,
     /// Stdin is the user's terminal: QEMU gets it, with its monitor muxed
-    /// in so Ctrl-A x quits.
+    /// in so Ctrl-A x quits. (A program typing on the console instead uses
+    /// [`crate::run::Session`], which pipes QEMU's stdin.)
     pub interactive: bool,
     /// Copy the guest's serial output (and QEMU's stderr) to ours as it comes.
     pub echo: bool,

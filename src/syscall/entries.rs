@@ -133,6 +133,7 @@ entries! {
     fn sys_readlinkat => fs::readlinkat[Fd, UserAddr, UserAddr, i32];
     fn sys_fchmodat => fs::fchmodat[Fd, UserAddr, u32];
     fn sys_faccessat => fs::faccessat[Fd, UserAddr, u32];
+    fn sys_utimensat => fs::utimensat[Fd, UserAddr, UserAddr, u32];
     fn sys_pselect6 => fs::pselect6[i32, UserAddr, UserAddr, UserAddr, UserAddr, UserAddr];
     fn sys_ppoll => fs::ppoll[UserAddr, u32, UserAddr, UserAddr, usize];
     fn sys_set_robust_list => process::set_robust_list[UserAddr, usize];

@@ -477,6 +477,33 @@ pub fn fchownat(dirfd: Fd, path: UserAddr, uid: u32, gid: u32, flags: u32) -> Sy
     set_attr_at(dirfd, path, flags, owner(uid, gid))
 }
 
+fn time_change(t: [i64; 2]) -> Result<Option<ringo_fs::vfs::TimeChange>, Errno> {
+    match t[1] {
+        UTIME_OMIT => Ok(None),
+        UTIME_NOW => Ok(Some(ringo_fs::vfs::TimeChange::Now)),
+        ns if (0..1_000_000_000).contains(&ns) => {
+            Ok(Some(ringo_fs::vfs::TimeChange::At(ringo_fs::vfs::Timespec::new(t[0], ns as u32))))
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn utimensat(dirfd: Fd, path: UserAddr, times: UserAddr, flags: u32) -> SysResult {
+    let (atime, mtime) = if times.is_null() {
+        (Some(ringo_fs::vfs::TimeChange::Now), Some(ringo_fs::vfs::TimeChange::Now))
+    } else {
+        let [a, m]: [[i64; 2]; 2] = times.read()?;
+        (time_change(a)?, time_change(m)?)
+    };
+    let attr = SetAttr { atime, mtime, ..SetAttr::default() };
+    if path.is_null() {
+        // futimens: the file itself.
+        file(dirfd)?.inode().set_attr(&attr)?;
+        return Ok(0);
+    }
+    set_attr_at(dirfd, path, flags, attr)
+}
+
 pub fn symlinkat(target: UserAddr, dirfd: Fd, path: UserAddr) -> SysResult {
     let (t, p) = (path_arg(target)?, path_arg(path)?);
     at(dirfd, &p, |ctx| ctx.symlink(&t, &p, 0, 0))?;

@@ -124,8 +124,15 @@ pub fn clone(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserA
 }
 
 /// Resolves an executable for execve: path, bytes, and `#!` handling.
+/// The name kept is the file's own path (not e.g. /proc/self/exe, which
+/// busybox re-executes itself through): /proc/PID/exe must not lead back to
+/// itself.
 fn read_executable(path: &[u8]) -> Result<(String, Vec<u8>), Errno> {
-    let node = files::with_ctx(|ctx| ctx.resolve(path, true))?;
+    let (node, name) = files::with_ctx(|ctx| {
+        let located = ctx.locate(path, true)?;
+        let name = ctx.display_path(&located, path);
+        Ok::<_, Errno>((located.node.clone(), name))
+    })?;
     match node.kind() {
         InodeKind::File => {}
         InodeKind::Dir => return Err(Errno::EACCES),
@@ -135,7 +142,7 @@ fn read_executable(path: &[u8]) -> Result<(String, Vec<u8>), Errno> {
         return Err(Errno::EACCES);
     }
     let bytes = files::read_all(&node)?;
-    Ok((String::from_utf8_lossy(path).into_owned(), bytes))
+    Ok((String::from_utf8_lossy(&name).into_owned(), bytes))
 }
 
 /// `#!interpreter [arg]` on the first line: (interpreter, optional arg).
@@ -202,7 +209,7 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
             cmdline.extend_from_slice(a);
             cmdline.push(0);
         }
-        *me.image.lock() = Image { exe: String::from_utf8_lossy(&path).into_owned(), auxv: loaded.auxv, cmdline };
+        *me.image.lock() = Image { exe: name, auxv: loaded.auxv, cmdline };
     }
     me.fs_base.store(0, Ordering::Relaxed);
     me.gs_base.store(0, Ordering::Relaxed);

@@ -9,6 +9,7 @@
  * statuses, so a status lost or misrouted anywhere shows at the top. */
 #include "check.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #define ROUNDS 5
@@ -17,6 +18,20 @@
 #define BURST 100
 #define EXEC_ARG "--exec-child"
 #define EXEC_STATUS 42
+
+/* Dispositions and the signal mask are inherited: a shell may start us
+ * with SIGINT and SIGQUIT ignored (a background job), a harness with
+ * signals blocked, and an ignored SIGCHLD would even reap children behind
+ * our back. The checks assume what a fresh Linux process has. */
+static void default_signals(void)
+{
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
 
 /* The status node `id` at `level` (1 = a child of the test) must exit
  * with: its own share plus its subtree's, modulo 256. */
@@ -135,6 +150,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], EXEC_ARG) == 0)
 		return exec_child(argc, argv);
 	check_start("forkbomb");
+	default_signals();
 	/* Children must not inherit unwritten output. */
 	setvbuf(stdout, NULL, _IONBF, 0);
 	ERR(waitpid(-1, NULL, 0), ECHILD);

@@ -18,6 +18,20 @@
 #define TRANSFER (1 << 20)
 #define CLOEXEC_ARG "--cloexec-child"
 
+/* Dispositions and the signal mask are inherited: a shell may start us
+ * with SIGINT and SIGQUIT ignored (a background job), a harness with
+ * signals blocked, and an ignored SIGCHLD would even reap children behind
+ * our back. The checks assume what a fresh Linux process has. */
+static void default_signals(void)
+{
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -380,6 +394,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], CLOEXEC_ARG) == 0)
 		return cloexec_child(argv);
 	check_start("pipes");
+	default_signals();
 	setvbuf(stdout, NULL, _IONBF, 0);
 	capacity();
 	atomic_writes();

@@ -34,6 +34,20 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* Dispositions and the signal mask are inherited: a shell may start us
+ * with SIGINT and SIGQUIT ignored (a background job), a harness with
+ * signals blocked, and an ignored SIGCHLD would even reap children behind
+ * our back. The checks assume what a fresh Linux process has. */
+static void default_signals(void)
+{
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void set_handler(int sig, void (*fn)(int, siginfo_t *, void *), int flags, int block_all)
 {
 	struct sigaction sa;
@@ -47,9 +61,17 @@ static void set_handler(int sig, void (*fn)(int, siginfo_t *, void *), int flags
 	OK(sigaction(sig, &sa, NULL));
 }
 
-static void block(int sig) { sigset_t s; sigemptyset(&s); sigaddset(&s, sig); sigprocmask(SIG_BLOCK, &s, NULL); }
+static void change_mask(int how, int sig)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	sigprocmask(how, &s, NULL);
+}
 
-static void unblock(int sig) { sigset_t s; sigemptyset(&s); sigaddset(&s, sig); sigprocmask(SIG_UNBLOCK, &s, NULL); }
+static void block(int sig) { change_mask(SIG_BLOCK, sig); }
+
+static void unblock(int sig) { change_mask(SIG_UNBLOCK, sig); }
 
 static int is_blocked(int sig)
 {
@@ -811,6 +833,7 @@ static void fpu_state(void)
 int main(void)
 {
 	check_start("sigorder");
+	default_signals();
 	setvbuf(stdout, NULL, _IONBF, 0);
 	delivery_order();
 	realtime_queue();

@@ -14,6 +14,20 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* Dispositions and the signal mask are inherited: a shell may start us
+ * with SIGINT and SIGQUIT ignored (a background job), a harness with
+ * signals blocked, and an ignored SIGCHLD would even reap children behind
+ * our back. The checks assume what a fresh Linux process has. */
+static void default_signals(void)
+{
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* A child that waits until killed (or until its pipe closes). */
 static pid_t sleeper(void)
 {
@@ -386,6 +400,7 @@ static void groups_and_sessions(void)
 int main(void)
 {
 	check_start("waitpid");
+	default_signals();
 	setvbuf(stdout, NULL, _IONBF, 0);
 	no_children();
 	if (getpid() != 1)

@@ -9,7 +9,7 @@
 //! /sbin, /usr/bin,          -> /bin/busybox, each applet also where
 //!   /usr/sbin/<applet>         `busybox --list-full` installs it, so
 //!                              `#!/usr/bin/env` and the like work
-//! /etc/passwd, /etc/group   root only
+//! /etc/passwd, /etc/group   root only, its home /root (0700, empty)
 //! /etc/profile              PATH and PS1, read by login shells
 //! ```
 //! Init is [`INIT`], the shell. The kernel gives it HOME, TERM, PATH and
@@ -40,7 +40,10 @@ pub const INSTALL_HINT: &str = "install busybox-static (apt-get install busybox-
 /// The prompt /etc/profile sets, as the shell prints it in `/` as root.
 pub const PROMPT_IN_ROOT: &str = "ringo:/# ";
 
-pub const PASSWD: &str = "root:x:0:0:root:/:/bin/sh\n";
+/// Root's home is /root, as on Linux distributions: the shell's prompt
+/// shows the current directory with the home directory as `~`, and a home
+/// of `/` would turn every prompt into `~`.
+pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n";
 pub const GROUP: &str = "root:x:0:\n";
 pub const PROFILE: &str = "\
 # Read by login shells: the default image's init is `sh -l`.
@@ -69,6 +72,7 @@ pub fn image(busybox: &Path) -> Result<Initramfs, InitramfsError> {
     for link in &links {
         tree.add_symlink(&link.path, &link.target)?;
     }
+    tree.add_dir("/root", 0o700)?;
     tree.add_bytes("/etc/passwd", 0o644, PASSWD)?;
     tree.add_bytes("/etc/group", 0o644, GROUP)?;
     tree.add_bytes("/etc/profile", 0o644, PROFILE)?;
@@ -220,6 +224,7 @@ mod tests {
         for dir in ["dev", "proc", "tmp", "usr", "usr/bin", "sbin"] {
             find(dir);
         }
+        assert_eq!(find("root").mode, newc::S_IFDIR | 0o700);
     }
 
     #[test]

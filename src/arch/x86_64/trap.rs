@@ -159,7 +159,29 @@ fn exception(frame: &mut TrapFrame) {
     kernel_fault(frame)
 }
 
+/// Hex without the formatting machinery: the first thing a fault report
+/// prints, so that even a fault inside formatting leaves these.
+fn raw_hex(label: &[u8], v: u64) {
+    let mut buf = [0u8; 19];
+    buf[0] = b'0';
+    buf[1] = b'x';
+    for i in 0..16 {
+        let d = ((v >> (60 - 4 * i)) & 0xf) as u8;
+        buf[2 + i] = if d < 10 { b'0' + d } else { b'a' + d - 10 };
+    }
+    buf[18] = b' ';
+    super::serial::Serial::write_bytes(label);
+    super::serial::Serial::write_bytes(&buf);
+}
+
 fn kernel_fault(frame: &TrapFrame) -> ! {
+    let rsp: u64;
+    // SAFETY: reads the stack pointer.
+    unsafe { core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
+    raw_hex(b"\nringo: fault rip ", frame.rip);
+    raw_hex(b"cr2 ", x86_64::registers::control::Cr2::read_raw());
+    raw_hex(b"frame rsp ", frame.rsp);
+    raw_hex(b"handler rsp ", rsp);
     let mut w = crate::console::emergency_writer();
     let (name, mnemonic) = exception_name(frame.vector);
     let _ = writeln!(

@@ -78,9 +78,12 @@ pub struct SignalState {
     pub mask: u64,
     /// The mask to restore after the handler of a sigsuspend wakeup.
     pub saved_mask: Option<u64>,
-    /// Standard signals pending (bit sig-1) with their siginfo.
+    /// Standard signals pending (bit sig-1) with their siginfo: sent to
+    /// the process (kill) and to the thread (tkill, tgkill; dequeued first).
     pub pending: u64,
     pub info: BTreeMap<u8, crate::signals::Siginfo>,
+    pub thread_pending: u64,
+    pub thread_info: BTreeMap<u8, crate::signals::Siginfo>,
     /// Real-time signals queue in order, with their siginfo.
     pub rt_queue: VecDeque<crate::signals::Siginfo>,
     /// stack_t: sp, flags, size (size 0: disabled).
@@ -95,6 +98,8 @@ impl SignalState {
             saved_mask: None,
             pending: 0,
             info: BTreeMap::new(),
+            thread_pending: 0,
+            thread_info: BTreeMap::new(),
             rt_queue: VecDeque::new(),
             altstack: [0; 3],
         }
@@ -285,7 +290,7 @@ impl Process {
 
     pub fn signal_pending(&self) -> bool {
         let s = self.signals.lock();
-        let queued = s.pending | s.rt_queue.iter().fold(0u64, |m, i| m | 1u64 << (i.si_signo - 1));
+        let queued = s.pending | s.thread_pending | s.rt_queue.iter().fold(0u64, |m, i| m | 1u64 << (i.si_signo - 1));
         queued & !s.mask != 0
     }
 

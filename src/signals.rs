@@ -26,15 +26,12 @@ pub const SIGRTMIN: u8 = 32;
 
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
-const SA_SIGINFO: u64 = 4;
 const SA_ONSTACK: u64 = 0x0800_0000;
 const SA_RESTART: u64 = 0x1000_0000;
 const SA_NODEFER: u64 = 0x4000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
 const SA_RESTORER: u64 = 0x0400_0000;
 const SA_NOCLDSTOP: u64 = 1;
-const SS_ONSTACK: u64 = 1;
-const SS_DISABLE: u64 = 2;
 
 /// siginfo_t (128 bytes): signo, errno, code, then the union.
 #[repr(C)]
@@ -128,10 +125,13 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
         let ignored = handler == SIG_IGN || (handler == SIG_DFL && default_action(sig) == Default::Ignore);
         if sig == SIGCONT || sig == SIGKILL {
             // Continue a stopped process; a pending stop is cancelled.
-            s.pending &= !(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+            let stops = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+            s.pending &= !stops;
+            s.thread_pending &= !stops;
         }
         if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
             s.pending &= !bit(SIGCONT);
+            s.thread_pending &= !bit(SIGCONT);
         }
         if ignored && sig != SIGCONT && s.mask & bit(sig) == 0 {
             return;
@@ -143,6 +143,11 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
         }
         if sig >= SIGRTMIN {
             s.rt_queue.push_back(info);
+        } else if info.si_code == SI_TKILL {
+            if s.thread_pending & bit(sig) == 0 {
+                s.thread_pending |= bit(sig);
+                s.thread_info.insert(sig, info);
+            }
         } else if s.pending & bit(sig) == 0 {
             s.pending |= bit(sig);
             s.info.insert(sig, info);
@@ -193,18 +198,36 @@ pub fn send_child_signal(parent: &Arc<Process>, child: u32, code: i32, status: i
     send(parent, SIGCHLD, Siginfo::child(child, code, status));
 }
 
-/// Takes the next deliverable signal: lowest standard one first, then the
-/// real-time queue in order.
+/// Signals a fault raises: delivered before any other, as Linux does.
+const SYNCHRONOUS: u64 = (1 << 3) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 10) | (1 << 30);
+
+fn lowest(set: u64) -> u8 {
+    let preferred = if set & SYNCHRONOUS != 0 { set & SYNCHRONOUS } else { set };
+    preferred.trailing_zeros() as u8 + 1
+}
+
+/// Takes the next deliverable signal, Linux's order: the thread's own
+/// (tkill) before the process's, faults first, then by number; standard
+/// signals before real-time ones, which come by number and then in the
+/// order they were queued.
 fn dequeue(p: &Process, extra_mask: u64) -> Option<Siginfo> {
     let mut s = p.signals.lock();
     let blocked = s.mask | extra_mask;
-    let ready = s.pending & !blocked & ((1u64 << 31) - 1);
+    let standard = (1u64 << 31) - 1;
+    let thread_ready = s.thread_pending & !blocked & standard;
+    if thread_ready != 0 {
+        let sig = lowest(thread_ready);
+        s.thread_pending &= !bit(sig);
+        return Some(s.thread_info.remove(&sig).unwrap_or(Siginfo::kernel(sig)));
+    }
+    let ready = s.pending & !blocked & standard;
     if ready != 0 {
-        let sig = ready.trailing_zeros() as u8 + 1;
+        let sig = lowest(ready);
         s.pending &= !bit(sig);
         return Some(s.info.remove(&sig).unwrap_or(Siginfo::kernel(sig)));
     }
-    let idx = s.rt_queue.iter().position(|i| blocked & bit(i.si_signo as u8) == 0)?;
+    let signo = s.rt_queue.iter().map(|i| i.si_signo).filter(|&n| blocked & bit(n as u8) == 0).min()?;
+    let idx = s.rt_queue.iter().position(|i| i.si_signo == signo)?;
     s.rt_queue.remove(idx)
 }
 
@@ -230,6 +253,8 @@ struct RtSigframe {
 unsafe impl Pod for RtSigframe {}
 
 const UC_FP_XSTATE: u64 = 1;
+const UC_SIGCONTEXT_SS: u64 = 2;
+const UC_STRICT_RESTORE_SS: u64 = 4;
 
 fn save_context(f: &TrapFrame, fpstate: u64, mask: u64, trapno: u64, err: u64, cr2: u64) -> [u64; 32] {
     let mut m = [0u64; 32];
@@ -269,7 +294,9 @@ pub fn deliver_pending(frame: &mut TrapFrame) {
                     // No room for the frame: Linux kills with SIGSEGV.
                     process::exit_with(SIGSEGV as i32);
                 }
-                return;
+                // Like Linux, keep going: another deliverable signal gets
+                // its frame on top, so its handler runs first and returns
+                // into this one.
             }
         }
     }
@@ -294,6 +321,11 @@ fn setup_frame(
     handler: u64,
 ) -> Result<(), ringo_uapi::Errno> {
     let (flags, restorer, handler_mask) = (action[1], action[2], action[3]);
+    if flags & SA_RESTORER == 0 {
+        // x86-64 handlers return through sa_restorer; without one Linux
+        // refuses to build the frame.
+        return Err(ringo_uapi::Errno::EFAULT);
+    }
     let (old_mask, altstack) = {
         let s = p.signals.lock();
         (s.saved_mask.unwrap_or(s.mask), s.altstack)
@@ -312,18 +344,27 @@ fn setup_frame(
     // SAFETY: the task's own FPU area, FPU_AREA bytes.
     let fpu = unsafe { core::slice::from_raw_parts(area, context::FPU_AREA) };
     UserAddr(fpstate).write_bytes(fpu)?;
+    // A fault's trap number and address, as the CPU reported them.
+    let from_fault = frame.vector < 32;
+    let trapno = if from_fault { frame.vector } else { 0 };
+    let cr2 = if frame.vector == 14 { info.fields[0] } else { 0 };
     // The frame: at handler entry (rsp + 8) is 16-byte aligned.
     sp = ((sp - size_of::<RtSigframe>() as u64) & !15) - 8;
     let rf = RtSigframe {
-        pretcode: if flags & SA_RESTORER != 0 { restorer } else { 0 },
-        uc_flags: UC_FP_XSTATE,
+        pretcode: restorer,
+        uc_flags: UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
         uc_link: 0,
-        uc_stack: [altstack[0], if altstack[2] == 0 { SS_DISABLE } else if on_alt { SS_ONSTACK } else { 0 }, altstack[2]],
-        mcontext: save_context(frame, fpstate, old_mask, frame.vector.min(31), frame.error, 0),
+        // The flags as they were set (Linux saves them, not a summary).
+        uc_stack: [altstack[0], altstack[1], altstack[2]],
+        mcontext: save_context(frame, fpstate, old_mask, trapno, frame.error, cr2),
         uc_sigmask: old_mask,
         info: *info,
     };
     UserAddr(sp).write(&rf)?;
+    // The handler starts with a clean FPU (MXCSR 0x1f80, FCW 0x37f), as on
+    // Linux; sigreturn brings the interrupted state back from the frame.
+    p.reset_fpu();
+    p.load_user_registers();
     {
         let mut s = p.signals.lock();
         s.saved_mask = None;
@@ -340,7 +381,6 @@ fn setup_frame(
     frame.rdx = sp + 8;
     frame.rax = 0;
     frame.rflags &= !(1 << 10); // DF clear, as the ABI requires
-    let _ = flags & SA_SIGINFO;
     Ok(())
 }
 
@@ -398,7 +438,7 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), ringo_uapi::Errno> {
 pub fn restart_or_eintr(frame: &mut TrapFrame, nr: u64) -> i64 {
     let p = process::current();
     let s = p.signals.lock();
-    let pending = s.pending & !s.mask;
+    let pending = (s.pending | s.thread_pending) & !s.mask;
     let sig = if pending != 0 { pending.trailing_zeros() as u8 + 1 } else { 0 };
     let restart = sig == 0 || {
         let a = s.actions[(sig - 1) as usize];
@@ -416,7 +456,7 @@ pub fn restart_or_eintr(frame: &mut TrapFrame, nr: u64) -> i64 {
 /// The pending set (rt_sigpending).
 pub fn pending(p: &Process) -> u64 {
     let s = p.signals.lock();
-    s.pending | s.rt_queue.iter().fold(0u64, |m, i| m | bit(i.si_signo as u8))
+    s.pending | s.thread_pending | s.rt_queue.iter().fold(0u64, |m, i| m | bit(i.si_signo as u8))
 }
 
 /// Takes a pending signal in `set` (rt_sigtimedwait).
@@ -424,6 +464,14 @@ pub fn take_from_set(p: &Process, set: u64) -> Option<Siginfo> {
     dequeue(p, !set)
 }
 
+/// SIGPIPE for a write to a pipe without readers: Linux sends it as
+/// SI_USER from the writer itself.
 pub fn sigpipe(p: &Arc<Process>) {
-    send(p, SIGPIPE, Siginfo::kernel(SIGPIPE));
+    send(p, SIGPIPE, Siginfo::from_process(SIGPIPE, SI_USER, p.pid));
+}
+
+/// rt_sigqueueinfo: the caller's siginfo, with the signal number forced.
+pub fn queue_user_info(p: &Arc<Process>, sig: u8, mut info: Siginfo) {
+    info.si_signo = sig as i32;
+    send(p, sig, info);
 }

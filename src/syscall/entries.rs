@@ -107,6 +107,8 @@ entries! {
     fn sys_rt_sigpending => signal::rt_sigpending[UserAddr, usize];
     fn sys_rt_sigtimedwait => signal::rt_sigtimedwait[UserAddr, UserAddr, UserAddr, usize];
     fn sys_rt_sigsuspend => signal::rt_sigsuspend[UserAddr, usize];
+    fn sys_rt_sigqueueinfo => signal::rt_sigqueueinfo[i32, i32, UserAddr];
+    fn sys_rt_tgsigqueueinfo => signal::rt_tgsigqueueinfo[i32, i32, i32, UserAddr];
     fn sys_sigaltstack => signal::sigaltstack[UserAddr, UserAddr];
     fn sys_statfs => fs::statfs[UserAddr, UserAddr];
     fn sys_fstatfs => fs::fstatfs[Fd, UserAddr];

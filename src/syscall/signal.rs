@@ -60,15 +60,29 @@ pub fn rt_sigprocmask(how: i32, set: UserAddr, old: UserAddr, sigsetsize: usize)
     Ok(0)
 }
 
+const SS_ONSTACK: u64 = 1;
+
 pub fn sigaltstack(ss: UserAddr, old: UserAddr) -> SysResult {
     let p = current();
+    // SAFETY: in a syscall from ring 3; only the saved rsp is read.
+    let user_rsp = unsafe { p.user_frame() }.rsp;
     let new: Option<[u64; 3]> = if ss.is_null() { None } else { Some(ss.read()?) };
     let mut sigs = p.signals.lock();
+    let cur = sigs.altstack;
+    let on_it = cur[2] != 0 && user_rsp > cur[0] && user_rsp <= cur[0] + cur[2];
     if !old.is_null() {
-        let cur = sigs.altstack;
-        let flags = if cur[2] == 0 { SS_DISABLE as u64 } else { 0 };
+        let flags = if on_it {
+            SS_ONSTACK
+        } else if cur[2] == 0 {
+            SS_DISABLE as u64
+        } else {
+            cur[1] & !(SS_DISABLE as u64)
+        };
         // stack_t: ss_sp, ss_flags (int + padding), ss_size.
         old.write(&[cur[0], flags, cur[2]])?;
+    }
+    if new.is_some() && on_it {
+        return Err(Errno::EPERM);
     }
     if let Some([sp, flags, size]) = new {
         let flags = flags as i32;
@@ -265,4 +279,26 @@ pub fn alarm(seconds: u32) -> SysResult {
     *me.real_timer.lock() =
         if seconds == 0 { (0, 0) } else { (crate::time::monotonic_ns() + seconds as u64 * 1_000_000_000, 0) };
     Ok(left as usize)
+}
+
+/// sigqueue(3): a signal with the caller's siginfo (its value). User
+/// space may not pretend to be the kernel: si_code must be negative.
+pub fn rt_sigqueueinfo(pid: i32, sig: i32, info: UserAddr) -> SysResult {
+    let sig = check_sig(sig)?;
+    let si: Siginfo = info.read()?;
+    let target = crate::process::lookup(pid as u32).ok_or(Errno::ESRCH)?;
+    if si.si_code >= 0 && target.pid != current().pid {
+        return Err(Errno::EPERM);
+    }
+    if sig != 0 {
+        signals::queue_user_info(&target, sig, si);
+    }
+    Ok(0)
+}
+
+pub fn rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, info: UserAddr) -> SysResult {
+    if tgid != tid {
+        return Err(Errno::ESRCH);
+    }
+    rt_sigqueueinfo(tid, sig, info)
 }

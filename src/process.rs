@@ -137,10 +137,15 @@ pub struct Process {
     pub restart_marked: AtomicBool,
     /// Reaped: its kernel stack is gone; it must never run again.
     pub reaped: AtomicBool,
+    /// Set when a signal may be pending (blocked or not), so the return
+    /// to user space can skip the signal lock when nothing is.
+    pub signal_hint: AtomicBool,
 }
 
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
 static CURRENT: Mutex<Option<Arc<Process>>> = Mutex::new(None);
+/// The same task as CURRENT, for hot paths that need no reference count.
+static CURRENT_PTR: core::sync::atomic::AtomicPtr<Process> = core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
 /// The process running on this CPU.
@@ -154,7 +159,17 @@ pub fn try_current() -> Option<Arc<Process>> {
 }
 
 pub fn set_current(p: Arc<Process>) {
+    CURRENT_PTR.store(Arc::as_ptr(&p) as *mut Process, Ordering::Release);
     *CURRENT.lock() = Some(p);
+}
+
+/// The running task without touching its reference count (the syscall
+/// and signal fast paths). `None` before init runs.
+pub fn current_ref() -> Option<&'static Process> {
+    let p = CURRENT_PTR.load(Ordering::Acquire);
+    // SAFETY: CURRENT holds an Arc to this task for as long as it runs on
+    // this CPU, and only the running task's own code uses the reference.
+    (!p.is_null()).then(|| unsafe { &*p })
 }
 
 pub fn lookup(pid: u32) -> Option<Arc<Process>> {
@@ -227,6 +242,7 @@ impl Process {
             vfork_done: AtomicBool::new(false),
             restart_marked: AtomicBool::new(false),
             reaped: AtomicBool::new(false),
+            signal_hint: AtomicBool::new(false),
         });
         TABLE.lock().insert(pid, p.clone());
         if let Some(parent) = lookup(ppid) {

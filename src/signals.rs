@@ -152,6 +152,7 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
             s.pending |= bit(sig);
             s.info.insert(sig, info);
         }
+        p.signal_hint.store(true, Ordering::Release);
     }
     if (sig == SIGCONT || sig == SIGKILL) && p.state() == TaskState::Stopped {
         p.wait_status.store(0xffff, Ordering::Release);
@@ -273,9 +274,17 @@ fn save_context(f: &TrapFrame, fpstate: u64, mask: u64, trapno: u64, err: u64, c
 /// Delivers pending signals before a return to ring 3. A default action
 /// may end or stop the process here.
 pub fn deliver_pending(frame: &mut TrapFrame) {
+    if !process::current_ref().is_some_and(|p| p.signal_hint.load(Ordering::Acquire)) {
+        return;
+    }
     let Some(p) = process::try_current() else { return };
     loop {
-        let Some(info) = dequeue(&p, 0) else { return };
+        let Some(info) = dequeue(&p, 0) else {
+            let s = p.signals.lock();
+            let anything = s.pending | s.thread_pending != 0 || !s.rt_queue.is_empty();
+            p.signal_hint.store(anything, Ordering::Release);
+            return;
+        };
         let sig = info.si_signo as u8;
         let action = p.signals.lock().actions[(sig - 1) as usize];
         match action[0] {

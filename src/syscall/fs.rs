@@ -20,7 +20,7 @@ use crate::process::current;
 const MAX_RW: usize = 0x7fff_f000;
 
 fn file(fd: Fd) -> Result<Arc<OpenFile>, Errno> {
-    current().files.lock().table.get(fd.0)
+    crate::process::current_ref().ok_or(Errno::EBADF)?.files.lock().table.get(fd.0)
 }
 
 fn creation(mode: u32) -> Creation {

@@ -84,7 +84,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     let mut ret = invoke(nr, args);
     if ret == Errno::EINTR.as_ret()
-        && let Some(p) = crate::process::try_current()
+        && let Some(p) = crate::process::current_ref()
         && p.restart_marked.swap(false, core::sync::atomic::Ordering::AcqRel)
     {
         // SAFETY: this frame is the task's user frame; the handler that

@@ -47,3 +47,96 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${as_root[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# Go 1.23 (the Go test programs, and the source tree hp/go/ patches) comes
+# from Debian's bookworm-backports, which the machine's apt sources do not
+# list by default. The suite is added on the mirror those sources already
+# use, read here rather than written into the repository, so a machine
+# behind its own mirror or snapshot keeps using it.
+GO_PACKAGES=(golang-1.23-go golang-1.23-src)
+GO_BIN=/usr/lib/go-1.23/bin/go
+BACKPORTS_SOURCES=/etc/apt/sources.list.d/ringo-backports.sources
+
+# "URIS<TAB>SIGNED-BY" of the first source that lists the bookworm suite:
+# deb822 stanzas first, then one-line `deb [options] URI SUITE ...` entries.
+bookworm_source() {
+    local files=()
+    shopt -s nullglob
+    files=(/etc/apt/sources.list.d/*.sources)
+    shopt -u nullglob
+    if [ ${#files[@]} -gt 0 ]; then
+        awk '
+            function flush() {
+                if (!found && types ~ /(^| )deb( |$)/ && (" " suites " ") ~ / bookworm /) {
+                    print uris "\t" signed; found = 1
+                }
+                types = uris = suites = signed = ""
+            }
+            /^[ \t]*#/ { next }
+            /^[ \t]*$/ { flush(); next }
+            { value = $0; sub(/^[^:]*:[ \t]*/, "", value); sub(/[ \t]+$/, "", value) }
+            tolower($1) == "types:" { types = value }
+            tolower($1) == "uris:" { uris = value }
+            tolower($1) == "suites:" { suites = value }
+            tolower($1) == "signed-by:" { signed = value }
+            END { flush() }
+        ' "${files[@]}" | head -n 1
+    fi
+    shopt -s nullglob
+    files=(/etc/apt/sources.list.d/*.list)
+    shopt -u nullglob
+    [ -f /etc/apt/sources.list ] && files=(/etc/apt/sources.list "${files[@]}")
+    if [ ${#files[@]} -gt 0 ]; then
+        awk '
+            $1 != "deb" { next }
+            {
+                i = 2; signed = ""
+                if ($2 ~ /^\[/) {
+                    for (; i <= NF; i++) {
+                        option = $i; gsub(/[\[\]]/, "", option)
+                        if (option ~ /^signed-by=/) { sub(/^signed-by=/, "", option); signed = option }
+                        if ($i ~ /\]$/) { i++; break }
+                    }
+                }
+                if ($(i + 1) == "bookworm") { print $i "\t" signed; exit }
+            }
+        ' "${files[@]}"
+    fi
+}
+
+if ! dpkg-query -W -f='${Status}' golang-1.23-go 2>/dev/null | grep -q 'install ok installed'; then
+    source_line=$(bookworm_source | head -n 1)
+    mirror=${source_line%%$'\t'*}
+    signed_by=${source_line#*$'\t'}
+    if [ -z "$mirror" ]; then
+        echo "setup: no apt source lists Debian's bookworm suite, so there is no mirror to take" \
+            "bookworm-backports (Go 1.23) from; install ${GO_PACKAGES[*]} yourself" >&2
+        exit 1
+    fi
+    stanza="Types: deb
+URIs: $mirror
+Suites: bookworm-backports
+Components: main"
+    [ -n "$signed_by" ] && stanza+=$'\n'"Signed-By: $signed_by"
+    as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null; then
+            as_root=(sudo)
+        else
+            echo "setup: Go 1.23 is missing; as root, write to $BACKPORTS_SOURCES:" >&2
+            echo "$stanza" >&2
+            echo "setup: then run: apt-get update && apt-get install -y ${GO_PACKAGES[*]}" >&2
+            exit 1
+        fi
+    fi
+    echo "setup: installing ${GO_PACKAGES[*]} from bookworm-backports ($mirror)"
+    echo "$stanza" | "${as_root[@]}" tee "$BACKPORTS_SOURCES" >/dev/null
+    "${as_root[@]}" apt-get update -qq
+    # Backports are pinned low (NotAutomatic): naming the packages is what
+    # takes them from there, and nothing else on the machine is upgraded.
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${GO_PACKAGES[@]}" >/dev/null
+fi
+if [ ! -x "$GO_BIN" ]; then
+    echo "setup: golang-1.23-go is installed but $GO_BIN is missing" >&2
+    exit 1
+fi

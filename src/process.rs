@@ -72,9 +72,21 @@ pub struct Image {
 }
 
 /// Signal dispositions, mask, pending signals and alternate stack.
+/// struct sigaction per signal as rt_sigaction passes it: handler, flags,
+/// restorer, mask. Shared by the threads of a process (CLONE_SIGHAND).
+pub type SigActions = [[u64; 4]; 64];
+
+/// What the threads of one process have in common besides memory, files
+/// and handlers: how many still run, and the process's exit status.
+pub struct ThreadGroup {
+    pub live: AtomicU32,
+    /// exit_group's wait status, once a thread called it.
+    pub exit_status: Mutex<Option<i32>>,
+}
+
+/// Per-thread signal state: mask, thread-directed pending signals,
+/// alternate stack.
 pub struct SignalState {
-    /// struct sigaction as rt_sigaction passes it: handler, flags, restorer, mask.
-    pub actions: [[u64; 4]; 64],
     pub mask: u64,
     /// The mask to restore after the handler of a sigsuspend wakeup.
     pub saved_mask: Option<u64>,
@@ -93,7 +105,6 @@ pub struct SignalState {
 impl SignalState {
     pub fn new() -> Self {
         SignalState {
-            actions: [[0; 4]; 64],
             mask: 0,
             saved_mask: None,
             pending: 0,
@@ -106,12 +117,18 @@ impl SignalState {
     }
 }
 
+/// A task: a thread, and (when `pid == tgid`) the process it leads.
 pub struct Process {
+    /// The thread id (the pid for a process's first thread).
     pub pid: u32,
+    /// The process id: the first thread's id.
+    pub tgid: u32,
     pub ppid: AtomicU32,
-    pub aspace: Mutex<AddressSpace>,
-    pub files: Mutex<crate::files::Files>,
-    pub image: Mutex<Image>,
+    pub aspace: Arc<Mutex<AddressSpace>>,
+    pub files: Arc<Mutex<crate::files::Files>>,
+    pub image: Arc<Mutex<Image>>,
+    pub sig_actions: Arc<Mutex<SigActions>>,
+    pub group: Arc<ThreadGroup>,
     pub rlimits: Mutex<[Rlimit; RLIMIT_COUNT]>,
     /// Syscall numbers already reported as unimplemented.
     pub enosys_logged: Mutex<BTreeSet<u64>>,
@@ -140,6 +157,8 @@ pub struct Process {
     /// Set when a signal may be pending (blocked or not), so the return
     /// to user space can skip the signal lock when nothing is.
     pub signal_hint: AtomicBool,
+    /// A dead thread the scheduler frees once it has switched away.
+    pub autoreap: AtomicBool,
 }
 
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
@@ -176,12 +195,29 @@ pub fn lookup(pid: u32) -> Option<Arc<Process>> {
     TABLE.lock().get(&pid).cloned()
 }
 
+/// Every process (thread-group leaders only).
 pub fn all() -> Vec<Arc<Process>> {
-    TABLE.lock().values().cloned().collect()
+    TABLE.lock().values().filter(|p| p.pid == p.tgid).cloned().collect()
+}
+
+/// The threads of process `tgid`.
+pub fn threads_of(tgid: u32) -> Vec<Arc<Process>> {
+    TABLE.lock().values().filter(|p| p.tgid == tgid).cloned().collect()
 }
 
 #[derive(Debug)]
 pub struct NoMemory;
+
+/// The parts of a task that its process's threads share.
+pub struct Shared {
+    pub aspace: Arc<Mutex<AddressSpace>>,
+    pub files: Arc<Mutex<crate::files::Files>>,
+    pub image: Arc<Mutex<Image>>,
+    pub sig_actions: Arc<Mutex<SigActions>>,
+    pub group: Arc<ThreadGroup>,
+    /// `Some(tgid)`: a thread of that process.
+    pub tgid: Option<u32>,
+}
 
 impl Process {
     /// A new process with its own kernel stack and FPU area, in the table.
@@ -192,6 +228,20 @@ impl Process {
         image: Image,
         fpu_from: Option<&Process>,
     ) -> Result<Arc<Process>, NoMemory> {
+        let shared = Shared {
+            aspace: Arc::new(Mutex::new(aspace)),
+            files: Arc::new(Mutex::new(files)),
+            image: Arc::new(Mutex::new(image)),
+            sig_actions: Arc::new(Mutex::new([[0; 4]; 64])),
+            group: Arc::new(ThreadGroup { live: AtomicU32::new(1), exit_status: Mutex::new(None) }),
+            tgid: None,
+        };
+        Self::create_task(ppid, shared, fpu_from)
+    }
+
+    /// A task with the given shared parts: a new process (`tgid: None`) or
+    /// a new thread of process `tgid`.
+    pub fn create_task(ppid: u32, shared: Shared, fpu_from: Option<&Process>) -> Result<Arc<Process>, NoMemory> {
         let kstack = mem::alloc_frames(KERNEL_STACK_PAGES).ok_or(NoMemory)?;
         let Some(fpu) = mem::alloc_frames(FPU_PAGES) else {
             // SAFETY: just allocated, unused.
@@ -212,12 +262,16 @@ impl Process {
             None => unsafe { context::init_fpu_area(fpu_area) },
         }
         let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        let is_thread = shared.tgid.is_some();
         let p = Arc::new(Process {
             pid,
+            tgid: shared.tgid.unwrap_or(pid),
             ppid: AtomicU32::new(ppid),
-            aspace: Mutex::new(aspace),
-            files: Mutex::new(files),
-            image: Mutex::new(image),
+            aspace: shared.aspace,
+            files: shared.files,
+            image: shared.image,
+            sig_actions: shared.sig_actions,
+            group: shared.group,
             rlimits: Mutex::new(default_limits()),
             enosys_logged: Mutex::new(BTreeSet::new()),
             clear_child_tid: AtomicU64::new(0),
@@ -243,9 +297,10 @@ impl Process {
             restart_marked: AtomicBool::new(false),
             reaped: AtomicBool::new(false),
             signal_hint: AtomicBool::new(false),
+            autoreap: AtomicBool::new(false),
         });
         TABLE.lock().insert(pid, p.clone());
-        if let Some(parent) = lookup(ppid) {
+        if !is_thread && let Some(parent) = lookup(ppid) {
             parent.children.lock().push(pid);
         }
         Ok(p)
@@ -327,56 +382,107 @@ pub fn child_key(ppid: u32) -> u64 {
     0x1_0000_0000 | ppid as u64
 }
 
-/// Ends the current process with a wait status. init's end ends the VM,
-/// with the status a shell would report. Never returns.
+/// Ends the current process (every thread) with a wait status: exit_group
+/// and fatal signals.
 pub fn exit_with(wait_status: i32) -> ! {
+    exit_thread(wait_status, true)
+}
+
+/// Ends the calling thread (`group`: and every other thread of its
+/// process). The last thread out makes the process a zombie for its
+/// parent; init's end ends the VM, with the status a shell would report.
+pub fn exit_thread(wait_status: i32, group: bool) -> ! {
     let me = current();
-    let shell_status = if wait_status & 0x7f == 0 { (wait_status >> 8) & 0xff } else { 128 + (wait_status & 0x7f) };
-    if me.pid == 1 {
-        crate::println!("ringo: init exited with status {shell_status}");
-        power::exit(shell_status as u8, "");
-    }
-    // Descriptors and memory go now; the kernel stack and the table entry
-    // stay until the parent reaps the zombie.
-    let files = core::mem::replace(&mut me.files.lock().table, ringo_fs::fdtable::FdTable::new());
-    drop(files);
-    let init = lookup(1);
-    let orphans: Vec<u32> = core::mem::take(&mut *me.children.lock());
-    if let Some(init) = &init {
-        for pid in orphans {
-            if let Some(c) = lookup(pid) {
-                c.ppid.store(1, Ordering::Relaxed);
-                init.children.lock().push(pid);
-                if c.state() == TaskState::Zombie {
-                    sched::wake(child_key(1));
-                }
+    if group {
+        {
+            let mut st = me.group.exit_status.lock();
+            if st.is_none() {
+                *st = Some(wait_status);
+            }
+        }
+        for t in threads_of(me.tgid) {
+            if t.pid != me.pid {
+                crate::signals::send(&t, crate::signals::SIGKILL, crate::signals::Siginfo::kernel(9));
             }
         }
     }
-    {
-        let empty = AddressSpace::new().ok();
-        if let Some(empty) = empty {
+    // CLONE_CHILD_CLEARTID: zero the thread id and wake one joiner.
+    let ctid = me.clear_child_tid.swap(0, Ordering::AcqRel);
+    if ctid != 0 && crate::arch::uaccess::copy_to_user(ctid, &0u32.to_le_bytes()) {
+        crate::syscall::futex_wake(&me, ctid, 1);
+    }
+    let last = me.group.live.fetch_sub(1, Ordering::AcqRel) == 1;
+    let status = me.group.exit_status.lock().unwrap_or(wait_status);
+    let shell_status = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+    if last && me.tgid == 1 {
+        crate::println!("ringo: init exited with status {shell_status}");
+        power::exit(shell_status as u8, "");
+    }
+    let leader = if me.pid == me.tgid { Some(me.clone()) } else { lookup(me.tgid) };
+    if last {
+        // Descriptors and memory go now; the leader's kernel stack and
+        // table entry stay until the parent reaps the zombie.
+        let files = core::mem::replace(&mut me.files.lock().table, ringo_fs::fdtable::FdTable::new());
+        drop(files);
+        reparent_children(&me);
+        if let Ok(empty) = AddressSpace::new() {
             // The kernel half stays mapped in the empty space; switch to it
-            // before tearing down our own.
+            // before tearing down the old one.
             empty.activate();
             let old = core::mem::replace(&mut *me.aspace.lock(), empty);
             old.destroy();
         }
     }
-    me.wait_status.store(wait_status, Ordering::Release);
-    let ppid = me.ppid.load(Ordering::Relaxed);
     cpu::disable_interrupts();
-    me.sched.state.store(TaskState::Zombie as u8, Ordering::Release);
-    if let Some(parent) = lookup(ppid) {
-        let code = if wait_status & 0x7f == 0 { 1 } else { 2 };
-        crate::signals::send_child_signal(&parent, me.pid, code, shell_status);
+    me.wait_status.store(status, Ordering::Release);
+    if me.pid != me.tgid {
+        // A thread other than the first is never waited for.
+        me.autoreap.store(true, Ordering::Release);
     }
-    sched::wake(child_key(ppid));
-    sched::wake(crate::syscall::vfork_key(me.pid));
+    me.sched.state.store(TaskState::Zombie as u8, Ordering::Release);
+    if last && let Some(leader) = &leader {
+        leader.wait_status.store(status, Ordering::Release);
+        let ppid = leader.ppid.load(Ordering::Relaxed);
+        if let Some(parent) = lookup(ppid) {
+            let code = if status & 0x7f == 0 { 1 } else { 2 };
+            crate::signals::send_child_signal(&parent, leader.pid, code, shell_status);
+        }
+        sched::wake(child_key(ppid));
+        sched::wake(crate::syscall::vfork_key(leader.pid));
+    }
     drop(me);
-    drop(init);
+    drop(leader);
     sched::schedule();
     unreachable!("a zombie was scheduled");
+}
+
+/// A process's children go to init.
+fn reparent_children(me: &Arc<Process>) {
+    let Some(holder) = lookup(me.tgid) else { return };
+    let orphans: Vec<u32> = core::mem::take(&mut *holder.children.lock());
+    let Some(init) = lookup(1) else { return };
+    for pid in orphans {
+        if let Some(c) = lookup(pid) {
+            c.ppid.store(1, Ordering::Relaxed);
+            init.children.lock().push(pid);
+            if c.state() == TaskState::Zombie {
+                sched::wake(child_key(1));
+            }
+        }
+    }
+}
+
+/// Frees a dead thread nobody waits for (called once it no longer runs).
+pub fn reap_thread(p: &Arc<Process>) {
+    if p.reaped.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    TABLE.lock().remove(&p.pid);
+    // SAFETY: the thread is dead and switched away from for good.
+    unsafe {
+        mem::free_frames(p.sched.kstack_phys, KERNEL_STACK_PAGES);
+        mem::free_frames(p.sched.fpu_phys, FPU_PAGES);
+    }
 }
 
 pub fn exit(status: u8) -> ! {

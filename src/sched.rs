@@ -245,6 +245,12 @@ fn switch_to(prev: Option<Arc<Process>>, next: Arc<Process>) {
         Some(p) if p.sched.state.load(Ordering::Acquire) != TaskState::Zombie as u8 => p.sched.ctx_rsp.as_ptr(),
         _ => DEAD_RSP.as_ptr(),
     };
+    if let Some(p) = &prev
+        && p.autoreap.load(Ordering::Acquire)
+        && p.state() == TaskState::Zombie
+    {
+        DEAD.lock().push(p.clone());
+    }
     process::set_current(next);
     // The Arcs are dropped before switching: the process table keeps the
     // tasks alive, and a dead task's stack is only freed by its reaper.
@@ -252,4 +258,12 @@ fn switch_to(prev: Option<Arc<Process>>, next: Arc<Process>) {
     // SAFETY: next_rsp was saved by switch (or prepared for a new task) and
     // the task is not running; interrupts are off.
     unsafe { context::switch(save, next_rsp) };
+    // Back on some task's stack: dead threads left behind can go now.
+    let dead: Vec<Arc<Process>> = core::mem::take(&mut *DEAD.lock());
+    for d in dead {
+        process::reap_thread(&d);
+    }
 }
+
+/// Dead threads to free once the CPU has left their stacks.
+static DEAD: Mutex<Vec<Arc<Process>>> = Mutex::new(Vec::new());

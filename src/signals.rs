@@ -110,7 +110,7 @@ fn bit(sig: u8) -> u64 {
 }
 
 pub fn has_handler(p: &Process, sig: u8) -> bool {
-    let h = p.signals.lock().actions[(sig - 1) as usize][0];
+    let h = p.sig_actions.lock()[(sig - 1) as usize][0];
     h != SIG_DFL && h != SIG_IGN
 }
 
@@ -119,9 +119,9 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
     if sig == 0 || sig > 64 || p.state() == TaskState::Zombie {
         return;
     }
+    let handler = p.sig_actions.lock()[(sig - 1) as usize][0];
     {
         let mut s = p.signals.lock();
-        let handler = s.actions[(sig - 1) as usize][0];
         let ignored = handler == SIG_IGN || (handler == SIG_DFL && default_action(sig) == Default::Ignore);
         if sig == SIGCONT || sig == SIGKILL {
             // Continue a stopped process; a pending stop is cancelled.
@@ -167,11 +167,11 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
 /// A fault signal that cannot be blocked or ignored (as Linux's
 /// force_sig_fault): unblocked and reset to default if it was ignored.
 pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
+    p.signals.lock().mask &= !bit(sig);
     {
-        let mut s = p.signals.lock();
-        s.mask &= !bit(sig);
-        if s.actions[(sig - 1) as usize][0] == SIG_IGN {
-            s.actions[(sig - 1) as usize][0] = SIG_DFL;
+        let mut actions = p.sig_actions.lock();
+        if actions[(sig - 1) as usize][0] == SIG_IGN {
+            actions[(sig - 1) as usize][0] = SIG_DFL;
         }
     }
     if p.pid == 1 && !has_handler(p, sig) {
@@ -186,7 +186,7 @@ pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
 
 fn notify_parent_state(child: &Arc<Process>, code: i32, status: i32) {
     if let Some(parent) = process::lookup(child.ppid.load(Ordering::Relaxed)) {
-        let flags = parent.signals.lock().actions[(SIGCHLD - 1) as usize][1];
+        let flags = parent.sig_actions.lock()[(SIGCHLD - 1) as usize][1];
         if flags & SA_NOCLDSTOP == 0 {
             send(&parent, SIGCHLD, Siginfo::child(child.pid, code, status));
         }
@@ -286,7 +286,7 @@ pub fn deliver_pending(frame: &mut TrapFrame) {
             return;
         };
         let sig = info.si_signo as u8;
-        let action = p.signals.lock().actions[(sig - 1) as usize];
+        let action = p.sig_actions.lock()[(sig - 1) as usize];
         match action[0] {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
@@ -380,7 +380,7 @@ fn setup_frame(
         s.mask |= handler_mask | if flags & SA_NODEFER == 0 { bit(sig) } else { 0 };
         s.mask &= !(bit(SIGKILL) | bit(SIGSTOP));
         if flags & SA_RESETHAND != 0 {
-            s.actions[(sig - 1) as usize] = [SIG_DFL, 0, 0, 0];
+            p.sig_actions.lock()[(sig - 1) as usize] = [SIG_DFL, 0, 0, 0];
         }
     }
     frame.rsp = sp;
@@ -450,7 +450,7 @@ pub fn restart_or_eintr(frame: &mut TrapFrame, nr: u64) -> i64 {
     let pending = (s.pending | s.thread_pending) & !s.mask;
     let sig = if pending != 0 { pending.trailing_zeros() as u8 + 1 } else { 0 };
     let restart = sig == 0 || {
-        let a = s.actions[(sig - 1) as usize];
+        let a = p.sig_actions.lock()[(sig - 1) as usize];
         a[0] == SIG_IGN || (a[0] == SIG_DFL && default_action(sig) == Default::Ignore) || a[1] & SA_RESTART != 0
     };
     if restart {

@@ -40,7 +40,8 @@ fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> 
         let i = parent.image.lock();
         Image { exe: i.exe.clone(), auxv: i.auxv.clone(), cmdline: i.cmdline.clone() }
     };
-    let ppid = if flags & CLONE_PARENT != 0 { parent.ppid.load(Ordering::Relaxed) } else { parent.pid };
+    // The parent is the process (thread group), not the calling thread.
+    let ppid = if flags & CLONE_PARENT != 0 { parent.ppid.load(Ordering::Relaxed) } else { parent.tgid };
     let child = Process::create(ppid, aspace, files, image, Some(&parent)).map_err(|_| Errno::ENOMEM)?;
     child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     child.pgid.store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -48,9 +49,9 @@ fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> 
     child.fs_base.store(parent.fs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     child.gs_base.store(parent.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     *child.rlimits.lock() = *parent.rlimits.lock();
+    *child.sig_actions.lock() = *parent.sig_actions.lock();
     {
         let (ps, mut cs) = (parent.signals.lock(), child.signals.lock());
-        cs.actions = ps.actions;
         cs.mask = ps.mask;
         cs.altstack = ps.altstack;
     }
@@ -88,10 +89,64 @@ pub fn vfork_key(pid: u32) -> u64 {
     0x2_0000_0000 | pid as u64
 }
 
+/// A new thread of the calling process: same memory, descriptors and
+/// handlers; its own stack (`newsp`), TLS and kernel stack.
+fn spawn_thread(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserAddr, tls: u64) -> SysResult {
+    const NEEDED: u64 = CLONE_VM | CLONE_SIGHAND;
+    if flags & NEEDED != NEEDED || flags & CLONE_FILES == 0 {
+        // Threads sharing memory but not descriptors or handlers: not yet.
+        return Err(Errno::EINVAL);
+    }
+    let me = current();
+    me.save_user_registers();
+    let shared = process::Shared {
+        aspace: me.aspace.clone(),
+        files: me.files.clone(),
+        image: me.image.clone(),
+        sig_actions: me.sig_actions.clone(),
+        group: me.group.clone(),
+        tgid: Some(me.tgid),
+    };
+    me.group.live.fetch_add(1, Ordering::AcqRel);
+    let t = match Process::create_task(me.ppid.load(Ordering::Relaxed), shared, Some(&me)) {
+        Ok(t) => t,
+        Err(_) => {
+            me.group.live.fetch_sub(1, Ordering::AcqRel);
+            return Err(Errno::EAGAIN);
+        }
+    };
+    t.umask.store(me.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+    t.pgid.store(me.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
+    t.sid.store(me.sid.load(Ordering::Relaxed), Ordering::Relaxed);
+    t.fs_base.store(if flags & CLONE_SETTLS != 0 { tls } else { me.fs_base.load(Ordering::Relaxed) }, Ordering::Relaxed);
+    t.gs_base.store(me.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
+    t.signals.lock().mask = me.signals.lock().mask;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        parent_tid.write(&(t.pid as i32))?;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        child_tid.write(&(t.pid as i32))?;
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        t.clear_child_tid.store(child_tid.0, Ordering::Relaxed);
+    }
+    // SAFETY: in a syscall from ring 3; the frame is only read.
+    let mut frame = unsafe { *me.user_frame() };
+    frame.rax = 0;
+    if newsp.0 != 0 {
+        frame.rsp = newsp.0;
+    }
+    t.start(&frame);
+    Ok(t.pid as usize)
+}
+
 pub fn clone(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserAddr, tls: u64) -> SysResult {
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        // Threads come with the threads work.
-        return Err(Errno::ENOSYS);
+    if flags & CLONE_THREAD != 0 {
+        return spawn_thread(flags, newsp, parent_tid, child_tid, tls);
+    }
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        // A separate process sharing memory: not supported.
+        return Err(Errno::EINVAL);
     }
     if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND) != 0 && flags & CLONE_VM == 0 {
         // Sharing descriptors without sharing memory: not yet.
@@ -194,15 +249,18 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     old.destroy();
     let closing = me.files.lock().table.close_on_exec();
     drop(closing);
-    {
-        let mut s = me.signals.lock();
-        for a in s.actions.iter_mut() {
-            if a[0] != 1 {
-                *a = [0; 4];
-            }
+    // Other threads end; handlers go back to default (ignored stay so).
+    for t in process::threads_of(me.tgid) {
+        if t.pid != me.pid {
+            crate::signals::send(&t, crate::signals::SIGKILL, Siginfo::kernel(crate::signals::SIGKILL));
         }
-        s.altstack = [0; 3];
     }
+    for a in me.sig_actions.lock().iter_mut() {
+        if a[0] != 1 {
+            *a = [0; 4];
+        }
+    }
+    me.signals.lock().altstack = [0; 3];
     {
         let mut cmdline = Vec::new();
         for a in &argv {
@@ -251,7 +309,11 @@ struct Found {
 }
 
 fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>, Errno> {
-    let kids: Vec<u32> = me.children.lock().clone();
+    // Children belong to the process (its first thread), whichever thread waits.
+    let kids: Vec<u32> = match process::lookup(me.tgid) {
+        Some(leader) => leader.children.lock().clone(),
+        None => Vec::new(),
+    };
     let mut any = false;
     for pid in kids {
         let Some(c) = process::lookup(pid) else { continue };
@@ -266,7 +328,8 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
         any = true;
         let status = c.wait_status.load(Ordering::Acquire);
         match c.state() {
-            TaskState::Zombie if options & WEXITED != 0 => {
+            // A process is dead when its last thread is.
+            TaskState::Zombie if options & WEXITED != 0 && c.group.live.load(Ordering::Acquire) == 0 => {
                 let code = if status & 0x7f == 0 { 1 } else if status & 0x80 != 0 { 3 } else { 2 };
                 return Ok(Some(Found { child: c, status, code, reap: options & WNOWAIT == 0 }));
             }
@@ -300,7 +363,7 @@ fn wait_common(which: Which, options: i32) -> Result<Option<Found>, Errno> {
         if options & WNOHANG != 0 {
             return Ok(None);
         }
-        let key = process::child_key(me.pid);
+        let key = process::child_key(me.tgid);
         let r = sched::wait_until(&[key], None, || {
             matches!(find_child(&me, which, options | WNOWAIT), Ok(Some(_)) | Err(_))
         });

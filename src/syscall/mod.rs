@@ -8,6 +8,7 @@
 mod args;
 mod entries;
 mod fs;
+mod futex;
 mod lifecycle;
 mod memory;
 mod process;
@@ -17,6 +18,7 @@ mod system;
 mod time;
 
 pub use args::{Fd, Pod, UserAddr};
+pub use futex::futex_wake;
 pub use lifecycle::vfork_key;
 pub use strace::enable as enable_strace;
 

@@ -9,7 +9,7 @@ use crate::arch::cpu;
 use crate::process::{self, RLIMIT_COUNT, Rlimit, current};
 
 pub fn exit(status: i32) -> SysResult {
-    process::exit(status as u8)
+    process::exit_thread(((status & 0xff) << 8) as i32, false)
 }
 
 pub fn exit_group(status: i32) -> SysResult {
@@ -17,16 +17,17 @@ pub fn exit_group(status: i32) -> SysResult {
 }
 
 pub fn getpid() -> SysResult {
-    Ok(crate::process::current_ref().map_or(0, |p| p.pid as usize))
+    Ok(crate::process::current_ref().map_or(0, |p| p.tgid as usize))
 }
 
-/// One thread per process so far: the thread id is the pid.
 pub fn gettid() -> SysResult {
     Ok(current().pid as usize)
 }
 
 pub fn getppid() -> SysResult {
-    Ok(current().ppid.load(Ordering::Relaxed) as usize)
+    let me = current();
+    let leader = if me.pid == me.tgid { Some(me.clone()) } else { crate::process::lookup(me.tgid) };
+    Ok(leader.map_or(0, |l| l.ppid.load(Ordering::Relaxed)) as usize)
 }
 
 /// Everything runs as root inside the VM: the VM is the isolation boundary.

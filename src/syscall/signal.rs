@@ -26,8 +26,8 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, old: UserAddr, sigsetsize: usize) -
     if new.is_some() && (sig == SIGKILL || sig == SIGSTOP) {
         return Err(Errno::EINVAL);
     }
-    let mut sigs = p.signals.lock();
-    let slot = &mut sigs.actions[(sig - 1) as usize];
+    let mut actions = p.sig_actions.lock();
+    let slot = &mut actions[(sig - 1) as usize];
     if !old.is_null() {
         old.write(slot)?;
     }

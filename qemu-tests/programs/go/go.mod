@@ -1,0 +1,3 @@
+module ringo-tests
+
+go 1.23

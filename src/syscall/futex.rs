@@ -1,0 +1,272 @@
+//! futex: the wait/wake primitive under every pthread and Go lock. Waiters
+//! queue per (address space, user address); a waker takes them off the
+//! queue, marks them and wakes each on its own key, so exactly the number
+//! asked for wake. Only the boot CPU runs tasks, and the kernel is not
+//! preempted, so checking the futex word and queueing are atomic with
+//! respect to other tasks.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use ringo_uapi::{Errno, SysResult};
+use spin::Mutex;
+
+use super::UserAddr;
+use crate::process::{Process, current};
+use crate::sched;
+
+const FUTEX_WAIT: i32 = 0;
+const FUTEX_WAKE: i32 = 1;
+const FUTEX_REQUEUE: i32 = 3;
+const FUTEX_CMP_REQUEUE: i32 = 4;
+const FUTEX_WAKE_OP: i32 = 5;
+const FUTEX_WAIT_BITSET: i32 = 9;
+const FUTEX_WAKE_BITSET: i32 = 10;
+const FUTEX_PRIVATE_FLAG: i32 = 128;
+const FUTEX_CLOCK_REALTIME: i32 = 256;
+const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
+
+struct Waiter {
+    bitset: u32,
+    woken: Arc<AtomicBool>,
+    key: u64,
+}
+
+/// (address space identity, user address) -> waiters in arrival order.
+static QUEUES: Mutex<BTreeMap<(usize, u64), VecDeque<Waiter>>> = Mutex::new(BTreeMap::new());
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0x4_0000_0000);
+
+fn space_of(p: &Process) -> usize {
+    Arc::as_ptr(&p.aspace) as usize
+}
+
+fn read_word(addr: UserAddr) -> Result<u32, Errno> {
+    if addr.0 % 4 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    addr.read::<u32>()
+}
+
+/// Wakes up to `n` waiters on `uaddr` in `p`'s address space whose bitset
+/// meets `bitset`; returns how many.
+fn wake_bitset(p: &Process, uaddr: u64, n: usize, bitset: u32) -> usize {
+    let woken: alloc::vec::Vec<Waiter> = {
+        let mut q = QUEUES.lock();
+        let k = (space_of(p), uaddr);
+        let Some(list) = q.get_mut(&k) else { return 0 };
+        let mut taken = alloc::vec::Vec::new();
+        let mut i = 0;
+        while i < list.len() && taken.len() < n {
+            if list[i].bitset & bitset != 0 {
+                if let Some(w) = list.remove(i) {
+                    taken.push(w);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        if list.is_empty() {
+            q.remove(&k);
+        }
+        taken
+    };
+    for w in &woken {
+        w.woken.store(true, Ordering::Release);
+        sched::wake(w.key);
+    }
+    woken.len()
+}
+
+/// For CLONE_CHILD_CLEARTID at thread exit.
+pub fn futex_wake(p: &Process, uaddr: u64, n: usize) -> usize {
+    wake_bitset(p, uaddr, n, FUTEX_BITSET_MATCH_ANY)
+}
+
+fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32) -> SysResult {
+    if bitset == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let me = current();
+    let woken = Arc::new(AtomicBool::new(false));
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    {
+        // The value check and the queueing happen without another task
+        // running in between (see the module comment).
+        if read_word(uaddr)? != val {
+            return Err(Errno::EAGAIN);
+        }
+        QUEUES.lock().entry((space_of(&me), uaddr.0)).or_default().push_back(Waiter {
+            bitset,
+            woken: woken.clone(),
+            key,
+        });
+    }
+    let r = sched::wait_until(&[key], deadline, || woken.load(Ordering::Acquire));
+    if woken.load(Ordering::Acquire) {
+        return Ok(0);
+    }
+    // Timed out or interrupted: leave the queue (unless a waker just took us).
+    {
+        let mut q = QUEUES.lock();
+        for list in q.values_mut() {
+            list.retain(|w| !Arc::ptr_eq(&w.woken, &woken));
+        }
+        q.retain(|_, l| !l.is_empty());
+    }
+    if woken.load(Ordering::Acquire) {
+        return Ok(0);
+    }
+    match r {
+        Err(sched::Interrupted::Timeout) => Err(Errno::ETIMEDOUT),
+        _ => Err(sched::restartable_eintr()),
+    }
+}
+
+/// Moves up to `n` waiters from `from` to `to` (after waking some).
+fn requeue(p: &Process, from: u64, to: u64, n: usize) -> usize {
+    let mut q = QUEUES.lock();
+    let space = space_of(p);
+    let Some(mut list) = q.remove(&(space, from)) else { return 0 };
+    let moved: alloc::vec::Vec<Waiter> = list.drain(..n.min(list.len())).collect();
+    if !list.is_empty() {
+        q.insert((space, from), list);
+    }
+    let count = moved.len();
+    q.entry((space, to)).or_default().extend(moved);
+    count
+}
+
+fn deadline_of(timeout: UserAddr, absolute: bool, realtime: bool) -> Result<Option<u64>, Errno> {
+    if timeout.is_null() {
+        return Ok(None);
+    }
+    let [s, ns]: [i64; 2] = timeout.read()?;
+    if s < 0 || !(0..1_000_000_000).contains(&ns) {
+        return Err(Errno::EINVAL);
+    }
+    let t = s as u64 * 1_000_000_000 + ns as u64;
+    let now = crate::time::monotonic_ns();
+    Ok(Some(if !absolute {
+        now + t
+    } else if realtime {
+        // An absolute CLOCK_REALTIME deadline, as monotonic time.
+        now + (t as i64 - crate::time::realtime_ns()).max(0) as u64
+    } else {
+        t
+    }))
+}
+
+/// The operation of FUTEX_WAKE_OP on the old value; returns the new value
+/// and whether the comparison holds.
+fn wake_op(encoded: u32, old: u32) -> Result<(u32, bool), Errno> {
+    let op = (encoded >> 28) & 0x7;
+    let shift_arg = (encoded >> 31) & 1 != 0;
+    let cmp = (encoded >> 24) & 0xf;
+    let mut oparg = (encoded >> 12) & 0xfff;
+    let cmparg = encoded & 0xfff;
+    if shift_arg {
+        oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+    }
+    let new = match op {
+        0 => oparg,
+        1 => old.wrapping_add(oparg),
+        2 => old | oparg,
+        3 => old & !oparg,
+        4 => old ^ oparg,
+        _ => return Err(Errno::ENOSYS),
+    };
+    let (o, c) = (old as i32, cmparg as i32);
+    let holds = match cmp {
+        0 => o == c,
+        1 => o != c,
+        2 => o < c,
+        3 => o <= c,
+        4 => o > c,
+        5 => o >= c,
+        _ => return Err(Errno::ENOSYS),
+    };
+    Ok((new, holds))
+}
+
+pub fn futex(uaddr: UserAddr, op: i32, val: u32, timeout: UserAddr, uaddr2: UserAddr, val3: u32) -> SysResult {
+    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let me = current();
+    match cmd {
+        FUTEX_WAIT => wait(uaddr, val, deadline_of(timeout, false, false)?, FUTEX_BITSET_MATCH_ANY),
+        FUTEX_WAIT_BITSET => wait(uaddr, val, deadline_of(timeout, true, realtime)?, val3),
+        FUTEX_WAKE => {
+            read_word(uaddr)?;
+            Ok(wake_bitset(&me, uaddr.0, val as usize, FUTEX_BITSET_MATCH_ANY))
+        }
+        FUTEX_WAKE_BITSET => {
+            if val3 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(wake_bitset(&me, uaddr.0, val as usize, val3))
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if cmd == FUTEX_CMP_REQUEUE && read_word(uaddr)? != val3 {
+                return Err(Errno::EAGAIN);
+            }
+            // The fourth argument is the requeue count, passed as a value.
+            let max_requeue = timeout.0 as usize;
+            let woken = wake_bitset(&me, uaddr.0, val as usize, FUTEX_BITSET_MATCH_ANY);
+            let moved = requeue(&me, uaddr.0, uaddr2.0, max_requeue);
+            Ok(woken + if cmd == FUTEX_CMP_REQUEUE { moved } else { 0 })
+        }
+        FUTEX_WAKE_OP => {
+            let old = read_word(uaddr2)?;
+            let (new, holds) = wake_op(val3, old)?;
+            uaddr2.write(&new)?;
+            let mut n = wake_bitset(&me, uaddr.0, val as usize, FUTEX_BITSET_MATCH_ANY);
+            if holds {
+                n += wake_bitset(&me, uaddr2.0, timeout.0 as usize, FUTEX_BITSET_MATCH_ANY);
+            }
+            Ok(n)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// Robust futex lists are recorded; the kernel does not walk them yet.
+pub fn get_robust_list(_pid: i32, head: UserAddr, len: UserAddr) -> SysResult {
+    head.write(&0u64)?;
+    len.write(&24u64)?;
+    Ok(0)
+}
+
+/// sched_getaffinity: every CPU the kernel brought up.
+pub fn sched_getaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
+    if pid != 0 && crate::process::lookup(pid as u32).is_none() {
+        return Err(Errno::ESRCH);
+    }
+    let cpus = crate::arch::percpu::count().max(1);
+    let bytes = cpus.div_ceil(64) * 8;
+    if size < bytes || size % 8 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut words = alloc::vec![0u64; cpus.div_ceil(64)];
+    for c in 0..cpus {
+        words[c / 64] |= 1 << (c % 64);
+    }
+    for (i, w) in words.iter().enumerate() {
+        mask.offset(8 * i as u64).write(w)?;
+    }
+    Ok(bytes)
+}
+
+/// Accepted when the mask names a CPU that exists; placement follows later.
+pub fn sched_setaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
+    if pid != 0 && crate::process::lookup(pid as u32).is_none() {
+        return Err(Errno::ESRCH);
+    }
+    let first: u64 = if size >= 8 { mask.read()? } else { return Err(Errno::EINVAL) };
+    let cpus = crate::arch::percpu::count().max(1);
+    let all = if cpus >= 64 { u64::MAX } else { (1u64 << cpus) - 1 };
+    if first & all == 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}

@@ -19,6 +19,8 @@ pub mod system;
 pub mod tty;
 /// Signal numbers.
 pub mod signal;
+/// epoll, eventfd and timerfd flags and structures.
+pub mod events;
 /// Signal delivery: siginfo, the rt_sigframe, default actions, wait statuses.
 pub mod signal_frame;
 

@@ -10,9 +10,9 @@ use ringo_fs::binfmt::elf::{self, ElfError};
 use ringo_fs::binfmt::load_plan::LoadPlan;
 use ringo_mm::vma::{Backing, Prot, Role, Vma};
 
+use crate::arch::cpu;
 use crate::arch::percpu::{USER_CS, USER_DS};
 use crate::arch::trap::TrapFrame;
-use crate::arch::cpu;
 use crate::usermem::{AddressSpace, BytesSource, MappedFile, STACK_SIZE, STACK_TOP};
 
 #[derive(Debug)]
@@ -80,7 +80,12 @@ fn map_segments(aspace: &mut AddressSpace, plan: &LoadPlan, image: &MappedFile) 
 
 /// Loads `bytes` (the file at `path`) with `argv` and `envp`. The stack is
 /// written later, by [`write_stack`], once the address space is active.
-pub fn load(path: &str, bytes: Arc<Vec<u8>>, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(Loaded, Vec<u8>), ExecError> {
+pub fn load(
+    path: &str,
+    bytes: Arc<Vec<u8>>,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> Result<(Loaded, Vec<u8>), ExecError> {
     let plan = elf::plan(&bytes).map_err(ExecError::Elf)?;
     let mut aspace = AddressSpace::new().map_err(|_| ExecError::NoMemory)?;
     let image = MappedFile(Arc::new(BytesSource { bytes: bytes.clone(), name: String::from(path) }));
@@ -103,8 +108,9 @@ pub fn load(path: &str, bytes: Arc<Vec<u8>>, argv: &[Vec<u8>], envp: &[Vec<u8>])
     let aux = ringo_fs::binfmt::stack::standard_auxv(&plan, hwcap);
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
-    let built = ringo_fs::binfmt::stack::build(STACK_TOP, &argv_refs, &envp_refs, &aux, &random, b"x86_64", path.as_bytes())
-        .map_err(|_| ExecError::Stack)?;
+    let built =
+        ringo_fs::binfmt::stack::build(STACK_TOP, &argv_refs, &envp_refs, &aux, &random, b"x86_64", path.as_bytes())
+            .map_err(|_| ExecError::Stack)?;
     Ok((Loaded { aspace, entry: plan.entry, stack_pointer: built.rsp, auxv: built.auxv.clone() }, built.bytes))
 }
 

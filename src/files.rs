@@ -180,4 +180,3 @@ pub fn read_all(node: &Arc<dyn Inode>) -> Result<Vec<u8>, Errno> {
     bytes.truncate(n);
     Ok(bytes)
 }
-

@@ -71,7 +71,12 @@ fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) ->
     let mut fds = files::new_files();
     for _ in 0..3 {
         let console = files::with_ctx(|ctx| {
-            OpenFile::open(ctx, b"/dev/console", OpenFlags(ringo_uapi::fs::O_RDWR), ringo_fs::vfs::Creation::new(0, 0, 0))
+            OpenFile::open(
+                ctx,
+                b"/dev/console",
+                OpenFlags(ringo_uapi::fs::O_RDWR),
+                ringo_fs::vfs::Creation::new(0, 0, 0),
+            )
         });
         match console {
             Ok(f) => {

@@ -343,16 +343,12 @@ impl Process {
         sched::make_runnable(self);
     }
 
-    /// The user registers saved at the top of this task's kernel stack by
-    /// the entry from ring 3 (syscall or interrupt).
-    ///
-    /// # Safety
-    /// Only for the current task while it is in the kernel on behalf of
-    /// ring 3, and no other reference to the frame may be live.
-    pub unsafe fn user_frame(&self) -> &mut TrapFrame {
-        // SAFETY: forwarded to the caller; the frame is there while the
-        // task is in the kernel from ring 3.
-        unsafe { &mut *((self.sched.kstack_top - size_of::<TrapFrame>() as u64) as *mut TrapFrame) }
+    /// Where the entry from ring 3 (syscall or interrupt) saved this task's
+    /// user registers: the top of its kernel stack. Valid to dereference
+    /// only for the current task while it is in the kernel on behalf of
+    /// ring 3, with no other reference to the frame live.
+    pub fn user_frame(&self) -> *mut TrapFrame {
+        (self.sched.kstack_top - size_of::<TrapFrame>() as u64) as *mut TrapFrame
     }
 
     pub fn exe(&self) -> String {

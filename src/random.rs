@@ -17,7 +17,9 @@ fn rdrand() -> Option<u64> {
         let ok: u8;
         // SAFETY: RDRAND exists (checked by the caller); it only writes the
         // output register and CF.
-        unsafe { core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack)) };
+        unsafe {
+            core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
+        };
         if ok != 0 {
             return Some(v);
         }

@@ -10,8 +10,8 @@ use core::sync::atomic::Ordering;
 use crate::arch::trap::TrapFrame;
 use crate::arch::{context, paging};
 use crate::process::{self, Process, TaskState};
-use crate::syscall::{Pod, UserAddr};
 use crate::sched;
+use crate::syscall::{Pod, UserAddr};
 
 pub const SIGKILL: u8 = 9;
 pub const SIGSEGV: u8 = 11;

@@ -149,11 +149,7 @@ impl AddressSpace {
             // SAFETY: a frame of this address space, reached through the
             // direct map; `off + n` stays inside the page.
             unsafe {
-                core::ptr::copy_nonoverlapping(
-                    data[done..].as_ptr(),
-                    (phys_to_virt(phys) + off as u64) as *mut u8,
-                    n,
-                );
+                core::ptr::copy_nonoverlapping(data[done..].as_ptr(), (phys_to_virt(phys) + off as u64) as *mut u8, n);
             }
             done += n;
         }
@@ -195,7 +191,9 @@ impl AddressSpace {
         child.brk = self.brk;
         let ranges: Vec<(u64, u64, bool)> = self.vmas.iter().map(|v| (v.start, v.end, !v.shared)).collect();
         for (s, e, cow) in ranges {
-            self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).map_err(|_| FaultError::OutOfMemory)?;
+            self.pt
+                .share_range_into(&mut child.pt, s, e, cow, mem::share_frame)
+                .map_err(|_| FaultError::OutOfMemory)?;
         }
         Ok(child)
     }

@@ -209,7 +209,11 @@ fn stat_node(dirfd: Fd, path: UserAddr, flags: u32) -> Result<Arc<dyn Inode>, Er
     let p = path_arg(path)?;
     if p.is_empty() {
         if flags & AT_EMPTY_PATH != 0 {
-            return Ok(if dirfd.0 == AT_FDCWD { current().files.lock().cwd.clone() } else { file(dirfd)?.inode().clone() });
+            return Ok(if dirfd.0 == AT_FDCWD {
+                current().files.lock().cwd.clone()
+            } else {
+                file(dirfd)?.inode().clone()
+            });
         }
         return Err(Errno::ENOENT);
     }
@@ -546,7 +550,6 @@ pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysRes
     }
     Ok(total)
 }
-
 
 /// Waits until one of `fds` is ready (or the deadline, or a signal):
 /// `check` computes the ready count and fills the results; keys are the

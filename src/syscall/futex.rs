@@ -42,7 +42,7 @@ fn space_of(p: &Process) -> usize {
 }
 
 fn read_word(addr: UserAddr) -> Result<u32, Errno> {
-    if addr.0 % 4 != 0 {
+    if !addr.0.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     addr.read::<u32>()
@@ -244,7 +244,7 @@ pub fn sched_getaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
     }
     let cpus = crate::arch::percpu::count().max(1);
     let bytes = cpus.div_ceil(64) * 8;
-    if size < bytes || size % 8 != 0 {
+    if size < bytes || !size.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let mut words = alloc::vec![0u64; cpus.div_ceil(64)];

@@ -118,7 +118,8 @@ fn spawn_thread(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: Us
     t.umask.store(me.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     t.pgid.store(me.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     t.sid.store(me.sid.load(Ordering::Relaxed), Ordering::Relaxed);
-    t.fs_base.store(if flags & CLONE_SETTLS != 0 { tls } else { me.fs_base.load(Ordering::Relaxed) }, Ordering::Relaxed);
+    t.fs_base
+        .store(if flags & CLONE_SETTLS != 0 { tls } else { me.fs_base.load(Ordering::Relaxed) }, Ordering::Relaxed);
     t.gs_base.store(me.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     t.signals.lock().mask = me.signals.lock().mask;
     if flags & CLONE_PARENT_SETTID != 0 {
@@ -277,7 +278,7 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     me.vfork_done.store(true, Ordering::Release);
     sched::wake(vfork_key(me.pid));
     // SAFETY: in a syscall from ring 3; nothing else holds the frame.
-    let frame = unsafe { me.user_frame() };
+    let frame = unsafe { &mut *me.user_frame() };
     *frame = exec::initial_frame(loaded.entry, loaded.stack_pointer);
     // The return value lands in rax, which starts at 0.
     Ok(0)
@@ -330,16 +331,27 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
         match c.state() {
             // A process is dead when its last thread is.
             TaskState::Zombie if options & WEXITED != 0 && c.group.live.load(Ordering::Acquire) == 0 => {
-                let code = if status & 0x7f == 0 { 1 } else if status & 0x80 != 0 { 3 } else { 2 };
+                let code = if status & 0x7f == 0 {
+                    1
+                } else if status & 0x80 != 0 {
+                    3
+                } else {
+                    2
+                };
                 return Ok(Some(Found { child: c, status, code, reap: options & WNOWAIT == 0 }));
             }
-            TaskState::Stopped if options & WUNTRACED != 0 && c.state_change_unreported.load(Ordering::Acquire) != 0 => {
+            TaskState::Stopped
+                if options & WUNTRACED != 0 && c.state_change_unreported.load(Ordering::Acquire) != 0 =>
+            {
                 if options & WNOWAIT == 0 {
                     c.state_change_unreported.store(0, Ordering::Release);
                 }
                 return Ok(Some(Found { child: c, status, code: 5, reap: false }));
             }
-            _ if options & WCONTINUED != 0 && status == 0xffff && c.state_change_unreported.load(Ordering::Acquire) != 0 => {
+            _ if options & WCONTINUED != 0
+                && status == 0xffff
+                && c.state_change_unreported.load(Ordering::Acquire) != 0 =>
+            {
                 if options & WNOWAIT == 0 {
                     c.state_change_unreported.store(0, Ordering::Release);
                 }
@@ -417,9 +429,9 @@ pub fn waitid(idtype: i32, id: i32, infop: UserAddr, options: i32, _rusage: User
         }
         Some(f) => {
             if !infop.is_null() {
-                let st = if f.status & 0x7f == 0 {
-                    (f.status >> 8) & 0xff
-                } else if f.code == 5 || f.code == 6 {
+                // Exit code, or the stopping/continuing signal, or the
+                // killing signal.
+                let st = if f.status & 0x7f == 0 || f.code == 5 || f.code == 6 {
                     (f.status >> 8) & 0xff
                 } else {
                     f.status & 0x7f
@@ -430,4 +442,3 @@ pub fn waitid(idtype: i32, id: i32, infop: UserAddr, options: i32, _rusage: User
         }
     }
 }
-

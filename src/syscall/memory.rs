@@ -36,7 +36,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot: u64, flags: u64, fd: Fd, offset: u64
         MAP_PRIVATE => false,
         _ => return Err(Errno::EINVAL),
     };
-    if offset % PAGE != 0 {
+    if !offset.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     let backing = if flags & MAP_ANONYMOUS != 0 {
@@ -53,7 +53,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot: u64, flags: u64, fd: Fd, offset: u64
     let mut aspace = p.aspace.lock();
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
-        if addr.0 % PAGE != 0 {
+        if !addr.0.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         addr.0
@@ -61,12 +61,19 @@ pub fn mmap(addr: UserAddr, len: u64, prot: u64, flags: u64, fd: Fd, offset: u64
         aspace.vmas.find_free(len, addr.0 & !(PAGE - 1))?
     };
     let role = if flags & MAP_GROWSDOWN != 0 { Role::Stack } else { Role::Mapping };
-    let vma = Vma { start, end: start.checked_add(len).ok_or(Errno::ENOMEM)?, prot: Prot::from_bits(prot), shared, backing, role };
+    let vma = Vma {
+        start,
+        end: start.checked_add(len).ok_or(Errno::ENOMEM)?,
+        prot: Prot::from_bits(prot),
+        shared,
+        backing,
+        role,
+    };
     aspace.map(vma, flags & MAP_FIXED_NOREPLACE == 0).map(|a| a as usize)
 }
 
 pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
-    if addr.0 % PAGE != 0 {
+    if !addr.0.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     current().aspace.lock().unmap(addr.0, page_len(len)?)?;
@@ -74,7 +81,7 @@ pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
 }
 
 pub fn mprotect(addr: UserAddr, len: u64, prot: u64) -> SysResult {
-    if addr.0 % PAGE != 0 || prot & !PROT_MASK != 0 {
+    if !addr.0.is_multiple_of(PAGE) || prot & !PROT_MASK != 0 {
         return Err(Errno::EINVAL);
     }
     if len == 0 {
@@ -89,7 +96,7 @@ pub fn brk(addr: UserAddr) -> SysResult {
 }
 
 pub fn madvise(addr: UserAddr, len: u64, advice: i32) -> SysResult {
-    if addr.0 % PAGE != 0 {
+    if !addr.0.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     if len == 0 {
@@ -113,7 +120,7 @@ pub fn madvise(addr: UserAddr, len: u64, advice: i32) -> SysResult {
 }
 
 pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: UserAddr) -> SysResult {
-    if old.0 % PAGE != 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
+    if !old.0.is_multiple_of(PAGE) || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
         return Err(Errno::EINVAL);
     }
     let old_len = old_len.next_multiple_of(PAGE);
@@ -138,7 +145,7 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
         if flags & MREMAP_MAYMOVE == 0 {
             return Err(Errno::ENOMEM);
         }
-    } else if flags & MREMAP_MAYMOVE == 0 || new_addr.0 % PAGE != 0 {
+    } else if flags & MREMAP_MAYMOVE == 0 || !new_addr.0.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     // Move: a new area with the same backing, pages carried over.

@@ -106,7 +106,7 @@ pub fn dispatch_i386(frame: &mut TrapFrame) {
         Some(nr) => invoke(nr, args),
         None => {
             let p = crate::process::current();
-            if p.enosys_logged.lock().insert(0x1_0000 + nr32 as u64) {
+            if p.enosys_logged.lock().insert(0x1_0000 + nr32) {
                 log::warn!("pid {}: i386 syscall {nr32} via int 0x80 is not supported: ENOSYS", p.pid);
             }
             Errno::ENOSYS.as_ret()

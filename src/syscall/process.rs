@@ -9,7 +9,7 @@ use crate::arch::cpu;
 use crate::process::{self, RLIMIT_COUNT, Rlimit, current};
 
 pub fn exit(status: i32) -> SysResult {
-    process::exit_thread(((status & 0xff) << 8) as i32, false)
+    process::exit_thread((status & 0xff) << 8, false)
 }
 
 pub fn exit_group(status: i32) -> SysResult {
@@ -181,4 +181,3 @@ pub fn sched_yield() -> SysResult {
     crate::sched::yield_now();
     Ok(0)
 }
-

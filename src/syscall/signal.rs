@@ -65,7 +65,7 @@ const SS_ONSTACK: u64 = 1;
 pub fn sigaltstack(ss: UserAddr, old: UserAddr) -> SysResult {
     let p = current();
     // SAFETY: in a syscall from ring 3; only the saved rsp is read.
-    let user_rsp = unsafe { p.user_frame() }.rsp;
+    let user_rsp = unsafe { (*p.user_frame()).rsp };
     let new: Option<[u64; 3]> = if ss.is_null() { None } else { Some(ss.read()?) };
     let mut sigs = p.signals.lock();
     let cur = sigs.altstack;
@@ -120,7 +120,10 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
         p if p > 0 => crate::process::lookup(p as u32).into_iter().collect(),
         0 => {
             let g = me.pgid.load(core::sync::atomic::Ordering::Relaxed);
-            crate::process::all().into_iter().filter(|p| p.pgid.load(core::sync::atomic::Ordering::Relaxed) == g).collect()
+            crate::process::all()
+                .into_iter()
+                .filter(|p| p.pgid.load(core::sync::atomic::Ordering::Relaxed) == g)
+                .collect()
         }
         -1 => crate::process::all().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
         p => crate::process::all()
@@ -162,7 +165,7 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
 pub fn rt_sigreturn() -> SysResult {
     let me = current();
     // SAFETY: in a syscall from ring 3; nothing else holds the frame.
-    let frame = unsafe { me.user_frame() };
+    let frame = unsafe { &mut *me.user_frame() };
     if signals::sigreturn(frame).is_err() {
         crate::process::exit_by_signal(signals::SIGSEGV);
     }

@@ -63,7 +63,7 @@ pub fn sysinfo(info: UserAddr) -> SysResult {
 
 pub fn getrusage(who: i32, usage: UserAddr) -> SysResult {
     // RUSAGE_SELF 0, RUSAGE_CHILDREN -1, RUSAGE_THREAD 1.
-    if !matches!(who, 0 | -1 | 1) {
+    if !matches!(who, -1..=1) {
         return Err(Errno::EINVAL);
     }
     let mut r = [0i64; 18];

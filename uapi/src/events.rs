@@ -137,7 +137,8 @@ mod tests {
         ] {
             assert_same(&defs, name, value as i128);
         }
-        for (name, value) in [("EPOLL_CTL_ADD", EPOLL_CTL_ADD), ("EPOLL_CTL_DEL", EPOLL_CTL_DEL), ("EPOLL_CTL_MOD", EPOLL_CTL_MOD)]
+        for (name, value) in
+            [("EPOLL_CTL_ADD", EPOLL_CTL_ADD), ("EPOLL_CTL_DEL", EPOLL_CTL_DEL), ("EPOLL_CTL_MOD", EPOLL_CTL_MOD)]
         {
             assert_same(&defs, name, value as i128);
         }

@@ -4,24 +4,24 @@
 //! with Debian's linux-libc-dev where the headers exist.
 #![cfg_attr(not(test), no_std)]
 
-pub mod errno;
 /// ELF auxiliary vector tags.
 pub mod auxv;
+pub mod errno;
+/// epoll, eventfd and timerfd flags and structures.
+pub mod events;
 /// Files: open/fcntl/at flags, stat, statx, statfs, dirent64, seek.
 pub mod fs;
 /// Memory: mmap protections and flags, madvise, mremap.
 pub mod mm;
-/// Clocks and time structures.
-pub mod time;
-/// uname, sysinfo, rlimit, rusage.
-pub mod system;
-/// Terminal ioctls, termios, winsize.
-pub mod tty;
 /// Signal numbers.
 pub mod signal;
-/// epoll, eventfd and timerfd flags and structures.
-pub mod events;
 /// Signal delivery: siginfo, the rt_sigframe, default actions, wait statuses.
 pub mod signal_frame;
+/// uname, sysinfo, rlimit, rusage.
+pub mod system;
+/// Clocks and time structures.
+pub mod time;
+/// Terminal ioctls, termios, winsize.
+pub mod tty;
 
 pub use errno::{Errno, SysResult, to_ret};

@@ -157,7 +157,9 @@ fn report(rows: &[BootFigures], costs: &[(&str, Summary)], spawn: Summary) -> St
     }
     s.push_str("\n## Starting a program\n\n");
     s.push_str("`qemu-tests/programs/c/spawn_cost.c`: fork, execve of a trivial static program\n");
-    s.push_str(&format!("(itself, exiting at once) and waitpid; {SPAWN_ROUNDS} round trips per round, the median of\n"));
+    s.push_str(&format!(
+        "(itself, exiting at once) and waitpid; {SPAWN_ROUNDS} round trips per round, the median of\n"
+    ));
     s.push_str(&format!("5 rounds per boot; median (min-max) over {RUNS} boots, in microseconds.\n\n"));
     s.push_str(&format!("| fork + exec + wait | Ringo normal (us) |\n|---|---|\n| static musl program | {spawn} |\n"));
     s

@@ -17,6 +17,7 @@ struct KernelWaker;
 
 impl Waker for KernelWaker {
     fn wake(&self, key: u64) {
+        ringo_fs::epoll::note_wake(key);
         sched::wake(key);
     }
 }
@@ -70,7 +71,21 @@ impl TtyOutput for SerialOut {
 
 static TTY: Once<Arc<Tty>> = Once::new();
 
+struct KernelClocks;
+
+impl ringo_fs::timerfd::TimerClock for KernelClocks {
+    fn monotonic_ns(&self) -> u64 {
+        crate::time::monotonic_ns()
+    }
+
+    fn realtime_ns(&self) -> u64 {
+        crate::time::realtime_ns().max(0) as u64
+    }
+}
+
 pub fn install() {
+    static CLOCKS: KernelClocks = KernelClocks;
+    ringo_fs::timerfd::set_clock(&CLOCKS);
     static WAKER: KernelWaker = KernelWaker;
     static SIGNALS: GroupSignals = GroupSignals;
     static MEMORY: UserCopies = UserCopies;

@@ -398,7 +398,7 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
         }
         for t in threads_of(me.tgid) {
             if t.pid != me.pid {
-                crate::signals::send(&t, crate::signals::SIGKILL, crate::signals::Siginfo::kernel(9));
+                crate::signals::kill_thread(&t);
             }
         }
     }

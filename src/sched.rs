@@ -192,6 +192,7 @@ pub fn tick(from_user: bool) {
     }
     if from_user || interrupted_idle() {
         process::timer_signals(now);
+        ringo_fs::timerfd::expire_due();
     }
     if TICKS_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
         TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);

@@ -164,6 +164,22 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
     sched::wake_task(p);
 }
 
+/// Ends another thread of an exiting process: SIGKILL that nothing blocks,
+/// ignores or refuses (not even init's threads).
+pub fn kill_thread(t: &Arc<Process>) {
+    if t.state() == TaskState::Zombie {
+        return;
+    }
+    {
+        let mut s = t.signals.lock();
+        s.mask &= !bit(SIGKILL);
+        s.thread_pending |= bit(SIGKILL);
+        s.thread_info.insert(SIGKILL, Siginfo::kernel(SIGKILL));
+    }
+    t.signal_hint.store(true, Ordering::Release);
+    sched::wake_task(t);
+}
+
 /// A fault signal that cannot be blocked or ignored (as Linux's
 /// force_sig_fault): unblocked and reset to default if it was ignored.
 pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {

@@ -142,5 +142,7 @@ unsafe impl Pod for ringo_uapi::fs::Stat {}
 unsafe impl Pod for ringo_uapi::fs::Statx {}
 // SAFETY: as above.
 unsafe impl Pod for ringo_uapi::fs::Statfs {}
+// SAFETY: four i64 (two timespecs): no padding, any value valid.
+unsafe impl Pod for ringo_uapi::time::Itimerspec {}
 // SAFETY: arrays of Pod are Pod.
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}

@@ -4,7 +4,7 @@
 //! implemented lines of syscalls/syscall_64.tbl (the build fails otherwise).
 
 use super::args::FromArg;
-use super::{Fd, UserAddr, fs, futex, lifecycle, memory, process, signal, system, time};
+use super::{Fd, UserAddr, events, fs, futex, lifecycle, memory, process, signal, system, time};
 
 macro_rules! entries {
     ($( fn $entry:ident => $handler:path [ $($arg:ty),* ]; )*) => {
@@ -127,6 +127,16 @@ entries! {
     fn sys_clock_nanosleep => time::clock_nanosleep[i32, i32, UserAddr, UserAddr];
     fn sys_exit_group => process::exit_group[i32];
     fn sys_tgkill => signal::tgkill[i32, i32, i32];
+    fn sys_epoll_create => events::epoll_create[i32];
+    fn sys_epoll_wait => events::epoll_wait[Fd, UserAddr, i32, i32];
+    fn sys_epoll_ctl => events::epoll_ctl[Fd, i32, Fd, UserAddr];
+    fn sys_epoll_pwait => events::epoll_pwait[Fd, UserAddr, i32, i32, UserAddr, usize];
+    fn sys_timerfd_create => events::timerfd_create[i32, u32];
+    fn sys_eventfd => events::eventfd[u32];
+    fn sys_timerfd_settime => events::timerfd_settime[Fd, u32, UserAddr, UserAddr];
+    fn sys_timerfd_gettime => events::timerfd_gettime[Fd, UserAddr];
+    fn sys_eventfd2 => events::eventfd2[u32, u32];
+    fn sys_epoll_create1 => events::epoll_create1[u32];
     fn sys_waitid => lifecycle::waitid[i32, i32, UserAddr, i32, UserAddr];
     fn sys_openat => fs::openat[Fd, UserAddr, u32, u32];
     fn sys_mkdirat => fs::mkdirat[Fd, UserAddr, u32];

@@ -73,8 +73,10 @@ fn read_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
 fn write_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
     let mut total = 0;
     loop {
-        let mut src = UserSrc { addr: addr + total as u64, len: len - total };
-        match blocking(f, PollEvents::OUT, || f.write(&mut src)) {
+        // A fresh source per attempt: an object that read the bytes and
+        // then said EAGAIN (eventfd) must see them again on the retry.
+        let (from, left) = (addr + total as u64, len - total);
+        match blocking(f, PollEvents::OUT, || f.write(&mut UserSrc { addr: from, len: left })) {
             Ok(n) => {
                 total += n;
                 // Count what the file took, not what it read from the
@@ -579,9 +581,7 @@ fn poll_fd(fd: i32, events: PollEvents, keys: &mut Vec<u64>) -> PollEvents {
     match file(Fd(fd)) {
         Err(_) => PollEvents::NVAL,
         Ok(f) => {
-            if let Some(k) = f.wait_key() {
-                keys.push(k);
-            }
+            keys.extend(ringo_fs::epoll::wait_keys_of(&f));
             f.poll().select(events)
         }
     }
@@ -636,7 +636,7 @@ fn read_deadline(ts: UserAddr) -> Result<Option<u64>, Errno> {
 
 /// Runs `f` with the signal mask `mask` (ppoll, pselect6), restoring the
 /// old one unless a signal handler will (then sigreturn does).
-fn with_sigmask(mask: UserAddr, f: impl FnOnce() -> SysResult) -> SysResult {
+pub(super) fn with_sigmask(mask: UserAddr, f: impl FnOnce() -> SysResult) -> SysResult {
     if mask.is_null() {
         return f();
     }

@@ -253,7 +253,7 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     // Other threads end; handlers go back to default (ignored stay so).
     for t in process::threads_of(me.tgid) {
         if t.pid != me.pid {
-            crate::signals::send(&t, crate::signals::SIGKILL, Siginfo::kernel(crate::signals::SIGKILL));
+            crate::signals::kill_thread(&t);
         }
     }
     for a in me.sig_actions.lock().iter_mut() {

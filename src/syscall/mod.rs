@@ -7,6 +7,7 @@
 
 mod args;
 mod entries;
+mod events;
 mod fs;
 mod futex;
 mod lifecycle;

@@ -93,7 +93,7 @@ pub const TFD_IOC_SET_TICKS: u32 = 0x4008_5400;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::linux_headers::{assert_same, defines};
+    use crate::linux_headers::{assert_same, defines};
     use core::mem::{offset_of, size_of};
 
     /// The header casts every EPOLL* value to `__poll_t`, which the define

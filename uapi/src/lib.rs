@@ -2,7 +2,7 @@
 //! Linux binary expects, shared by every part of the kernel that speaks it.
 //! Values are Linux's own (asm-generic and x86 headers); tests compare them
 //! with Debian's linux-libc-dev where the headers exist.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "linux-headers")), no_std)]
 
 /// ELF auxiliary vector tags.
 pub mod auxv;
@@ -23,5 +23,8 @@ pub mod system;
 pub mod time;
 /// Terminal ioctls, termios, winsize.
 pub mod tty;
+
+#[cfg(any(test, feature = "linux-headers"))]
+pub mod linux_headers;
 
 pub use errno::{Errno, SysResult, to_ret};

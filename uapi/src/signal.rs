@@ -313,7 +313,7 @@ impl SignalStack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::linux_headers::{assert_same, defines};
+    use crate::linux_headers::{assert_same, defines};
     use core::mem::{offset_of, size_of};
 
     #[test]

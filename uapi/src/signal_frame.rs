@@ -850,7 +850,7 @@ pub fn frame_layout(user_sp: u64, sa_flags: u64, altstack: &SignalStack, fpstate
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::linux_headers::{assert_same, defines};
+    use crate::linux_headers::{assert_same, defines};
     use crate::signal::{MINSIGSTKSZ, SA_SIGINFO, SS_AUTODISARM, SS_ONSTACK};
     use core::mem::{offset_of, size_of};
     use std::collections::HashMap;

@@ -152,7 +152,7 @@ pub struct Rusage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::linux_headers::{assert_same, defines};
+    use crate::linux_headers::{assert_same, defines};
     use core::mem::{offset_of, size_of};
 
     #[test]

@@ -116,7 +116,7 @@ pub const USER_HZ: u64 = 100;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::linux_headers::{assert_same, defines};
+    use crate::linux_headers::{assert_same, defines};
     use core::mem::size_of;
 
     #[test]

@@ -187,7 +187,7 @@ pub const TCIOFLUSH: u32 = 2;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mm::linux_headers::{assert_same, defines};
+    use crate::linux_headers::{assert_same, defines};
     use core::mem::{offset_of, size_of};
 
     #[test]

@@ -264,7 +264,7 @@ pub const CLONE_FLAGS: Names = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linux_headers::{assert_same, defines};
+    use ringo_uapi::linux_headers::{assert_same, defines};
 
     fn flags(v: u64, names: Names) -> String {
         let mut s = String::new();

@@ -1,7 +1,7 @@
-//! Reads `#define NAME value` lines from Debian's linux-libc-dev headers so
-//! tests can compare this crate's numbers with Linux's. (ringo-uapi has the
-//! same helper for its own tests; test code cannot be shared across crates.)
-
+//! Test support: reading `#define`s from Debian's Linux headers
+//! (linux-libc-dev), so constants can be compared with Linux's own. Built
+//! for this crate's tests and, through the `linux-headers` feature, for
+//! other crates' tests (syscalls), never for the kernel.
 use std::collections::HashMap;
 
 /// Every define in `paths` whose value is an integer expression of

@@ -156,6 +156,14 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// The physical address behind user address `addr` (faulting the page
+    /// in for reading), for keys shared between address spaces.
+    pub fn physical(&mut self, addr: u64) -> Option<u64> {
+        self.fault(addr, false, false).ok()?;
+        let (phys, _) = self.pt.translate(addr & !(PAGE - 1))?;
+        Some(phys + (addr & (PAGE - 1)))
+    }
+
     /// A write to a page shared copy-on-write: copy it unless this space
     /// is its last user.
     fn break_cow(&mut self, page: u64, phys: u64) -> Result<(), FaultError> {

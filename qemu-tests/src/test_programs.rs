@@ -6,11 +6,18 @@
 //! - the same sources built by plain `gcc` (dynamically linked against
 //!   glibc), for the loader's refusal of dynamic programs;
 //! - `rust-hello/`: a Cargo project for `x86_64-unknown-linux-musl`
-//!   (cargo decides what to rebuild).
+//!   (cargo decides what to rebuild);
+//! - `go/NAME/main.go`: static Go programs, one `main` package per
+//!   directory in the module `go/go.mod`, built with Debian's Go 1.23
+//!   (`CGO_ENABLED=0`) into `go/NAME`; rebuilt when any `.go` file or
+//!   `go.mod` under `go/` is newer than the build (they share packages).
+//!   The Go build cache and GOPATH live under `go-tool/` beside them, so
+//!   building writes nothing to `$HOME`.
 //!
 //! `./scripts/setup.sh` installs the tools (musl-tools, gcc, the musl Rust
-//! target). The `build_*` functions return errors; the short ones (`c`,
-//! `dynamic_c`, `rust_hello`) are for tests and panic with the error.
+//! target, golang-1.23-go). The `build_*` functions return errors; the
+//! short ones (`c`, `dynamic_c`, `rust_hello`, `go`) are for tests and
+//! panic with the error.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -29,6 +36,18 @@ pub const PROGRAMS_DIR: &str = "qemu-tests/programs";
 /// Relative to cargo's target directory.
 pub const OUTPUT_DIR: &str = "test-programs";
 pub const RUST_TARGET: &str = "x86_64-unknown-linux-musl";
+/// Where Debian's golang-1.23-go puts the go command.
+pub const GO: &str = "/usr/lib/go-1.23/bin/go";
+/// The Go programs' directory under [`PROGRAMS_DIR`], and their output
+/// directory under [`OUTPUT_DIR`].
+pub const GO_DIR: &str = "go";
+/// The Go tool's own state (build cache, GOPATH, config), under
+/// [`OUTPUT_DIR`].
+const GO_TOOL_DIR: &str = "go-tool";
+/// Variables that would change what or how the go command builds; the
+/// builder sets its own values or leaves them out.
+const GO_ENV_TO_CLEAR: [&str; 8] =
+    ["GOROOT", "GOFLAGS", "GOENV", "GOEXPERIMENT", "GOAMD64", "GOWORK", "CC", "GO111MODULE"];
 const STATIC_PIE_MARKER: &str = "// link: -static-pie";
 /// Where Debian (and others) keep musl's start files, which musl-gcc's
 /// specs do not pick for -static-pie.
@@ -104,6 +123,10 @@ impl Paths {
 
     fn c_source(&self, name: &str) -> PathBuf {
         self.sources.join("c").join(format!("{name}.c"))
+    }
+
+    fn go_sources(&self) -> PathBuf {
+        self.sources.join(GO_DIR)
     }
 }
 
@@ -268,6 +291,86 @@ pub fn build_rust_hello(paths: &Paths) -> Result<PathBuf, ProgramError> {
     Ok(target_dir.join(RUST_TARGET).join("release").join("rust-hello"))
 }
 
+/// The names of every `go/NAME/main.go` program, sorted.
+pub fn go_program_names(paths: &Paths) -> Result<Vec<String>, ProgramError> {
+    let dir = paths.go_sources();
+    let mut names = Vec::new();
+    for entry in fs::read_dir(&dir).map_err(io_error(&dir))? {
+        let path = entry.map_err(io_error(&dir))?.path();
+        if path.join("main.go").is_file() {
+            names.extend(path.file_name().map(|s| s.to_string_lossy().into_owned()));
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Builds `go/NAME` into a static binary, unless the build is fresh.
+pub fn build_go(paths: &Paths, name: &str) -> Result<PathBuf, ProgramError> {
+    let module = paths.go_sources();
+    let main = module.join(name).join("main.go");
+    if !main.is_file() {
+        return Err(ProgramError::NoSource { path: main });
+    }
+    let out_dir = paths.outputs.join(GO_DIR);
+    let output = out_dir.join(name);
+    let _guard = build_lock();
+    if is_fresh(&output, &go_inputs(&module)?) {
+        return Ok(output);
+    }
+    fs::create_dir_all(&out_dir).map_err(io_error(&out_dir))?;
+    let partial = out_dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let mut command = go_command(&paths.outputs.join(GO_TOOL_DIR), &module, name, &partial);
+    run(&mut command)?;
+    fs::rename(&partial, &output).map_err(io_error(&output))?;
+    Ok(output)
+}
+
+/// `go build` of package `./name` in `module`, static for linux/amd64,
+/// with the tool's state under `tool_dir`.
+fn go_command(tool_dir: &Path, module: &Path, name: &str, output: &Path) -> Command {
+    let mut command = Command::new(GO);
+    command.args(["build", "-o"]).arg(output).arg(format!("./{name}")).current_dir(module);
+    for var in GO_ENV_TO_CLEAR {
+        command.env_remove(var);
+    }
+    command
+        // No cgo: a static binary that needs no libc, like the Go
+        // programs Ringo is meant to run.
+        .env("CGO_ENABLED", "0")
+        .env("GOOS", "linux")
+        .env("GOARCH", "amd64")
+        // Paths inside the binary (panics, backtraces) do not name this
+        // machine's directories.
+        .env("GOFLAGS", "-trimpath")
+        .env("GOCACHE", tool_dir.join("cache"))
+        .env("GOPATH", tool_dir.join("path"))
+        // The go command keeps telemetry counters under the user's
+        // config directory; this keeps them out of $HOME.
+        .env("XDG_CONFIG_HOME", tool_dir.join("config"))
+        // The module needs nothing from the network, nor another Go.
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local");
+    command
+}
+
+/// Every `.go` file under `module`, and its `go.mod`.
+fn go_inputs(module: &Path) -> Result<Vec<PathBuf>, ProgramError> {
+    let mut inputs = vec![module.join("go.mod")];
+    let mut dirs = vec![module.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).map_err(io_error(&dir))? {
+            let path = entry.map_err(io_error(&dir))?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "go") {
+                inputs.push(path);
+            }
+        }
+    }
+    Ok(inputs)
+}
+
 fn build_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     // A build that panicked elsewhere left nothing half-done (renames).
@@ -315,6 +418,16 @@ pub fn rust_hello() -> PathBuf {
     build_rust_hello(paths_for_tests()).unwrap_or_else(|e| panic!("building rust-hello: {e}"))
 }
 
+/// For tests: [`build_go`] in this repository, panicking on failure.
+pub fn go(name: &str) -> PathBuf {
+    build_go(paths_for_tests(), name).unwrap_or_else(|e| panic!("building Go test program {name}: {e}"))
+}
+
+/// For tests: every Go program's name.
+pub fn go_names() -> Vec<String> {
+    go_program_names(paths_for_tests()).unwrap_or_else(|e| panic!("listing the Go test programs: {e}"))
+}
+
 /// For tests: every C program's name.
 pub fn c_names() -> Vec<String> {
     c_program_names(paths_for_tests()).unwrap_or_else(|e| panic!("listing the C test programs: {e}"))
@@ -350,6 +463,35 @@ mod tests {
         fs::File::options().write(true).open(&output).unwrap().set_modified(later).unwrap();
         assert!(is_fresh(&output, std::slice::from_ref(&input)));
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn go_builds_are_static_for_linux_amd64_and_keep_out_of_home() {
+        let tool = Path::new("/t/go-tool");
+        let command = go_command(tool, Path::new("/src/go"), "timers", Path::new("/out/.timers.partial"));
+        let env: Vec<(String, Option<String>)> = command
+            .get_envs()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.map(|v| v.to_string_lossy().into_owned())))
+            .collect();
+        let value = |key: &str| env.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.clone());
+        assert_eq!(value("CGO_ENABLED").as_deref(), Some("0"));
+        assert_eq!((value("GOOS").as_deref(), value("GOARCH").as_deref()), (Some("linux"), Some("amd64")));
+        for var in ["GOCACHE", "GOPATH", "XDG_CONFIG_HOME"] {
+            assert!(value(var).is_some_and(|v| v.starts_with("/t/go-tool/")), "{var} is {:?}", value(var));
+        }
+        assert!(env.iter().any(|(k, v)| k == "GOROOT" && v.is_none()), "an outer GOROOT is removed");
+        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["build", "-o", "/out/.timers.partial", "./timers"]);
+        assert_eq!(command.get_current_dir(), Some(Path::new("/src/go")));
+    }
+
+    #[test]
+    fn every_go_program_is_found() {
+        let names = go_program_names(paths_for_tests()).unwrap();
+        for expected in ["goroutines", "timers", "preempt", "file", "server"] {
+            assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+        }
+        assert!(!names.iter().any(|n| n == "internal"), "internal/ holds packages, not programs");
     }
 
     #[test]

@@ -41,6 +41,23 @@ fn space_of(p: &Process) -> usize {
     Arc::as_ptr(&p.aspace) as usize
 }
 
+/// Where a futex lives, as Linux's get_futex_key decides: in a private
+/// mapping (or with FUTEX_PRIVATE_FLAG) by (address space, address); in a
+/// MAP_SHARED mapping by physical address, so every process mapping the
+/// page meets at the same queue. (A private page's frame may be shared
+/// copy-on-write after fork and change on the next write: never a key.)
+fn futex_key(p: &Process, uaddr: u64, private: bool) -> Result<(usize, u64), Errno> {
+    if private {
+        return Ok((space_of(p), uaddr));
+    }
+    let mut aspace = p.aspace.lock();
+    if !aspace.vmas.find(uaddr).ok_or(Errno::EFAULT)?.shared {
+        return Ok((space_of(p), uaddr));
+    }
+    let phys = aspace.physical(uaddr).ok_or(Errno::EFAULT)?;
+    Ok((0, phys))
+}
+
 fn read_word(addr: UserAddr) -> Result<u32, Errno> {
     if !addr.0.is_multiple_of(4) {
         return Err(Errno::EINVAL);
@@ -50,10 +67,9 @@ fn read_word(addr: UserAddr) -> Result<u32, Errno> {
 
 /// Wakes up to `n` waiters on `uaddr` in `p`'s address space whose bitset
 /// meets `bitset`; returns how many.
-fn wake_bitset(p: &Process, uaddr: u64, n: usize, bitset: u32) -> usize {
+fn wake_bitset(k: (usize, u64), n: usize, bitset: u32) -> usize {
     let woken: alloc::vec::Vec<Waiter> = {
         let mut q = QUEUES.lock();
-        let k = (space_of(p), uaddr);
         let Some(list) = q.get_mut(&k) else { return 0 };
         let mut taken = alloc::vec::Vec::new();
         let mut i = 0;
@@ -80,10 +96,18 @@ fn wake_bitset(p: &Process, uaddr: u64, n: usize, bitset: u32) -> usize {
 
 /// For CLONE_CHILD_CLEARTID at thread exit.
 pub fn futex_wake(p: &Process, uaddr: u64, n: usize) -> usize {
-    wake_bitset(p, uaddr, n, FUTEX_BITSET_MATCH_ANY)
+    // glibc and musl make the thread-id futex private; a shared waiter on
+    // it would be keyed by the physical page.
+    let mut woken = wake_bitset((space_of(p), uaddr), n, FUTEX_BITSET_MATCH_ANY);
+    if woken < n
+        && let Ok(k) = futex_key(p, uaddr, false)
+    {
+        woken += wake_bitset(k, n - woken, FUTEX_BITSET_MATCH_ANY);
+    }
+    woken
 }
 
-fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32) -> SysResult {
+fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32, private: bool) -> SysResult {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
@@ -96,7 +120,8 @@ fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32) -> SysRes
         if read_word(uaddr)? != val {
             return Err(Errno::EAGAIN);
         }
-        QUEUES.lock().entry((space_of(&me), uaddr.0)).or_default().push_back(Waiter {
+        let k = futex_key(&me, uaddr.0, private)?;
+        QUEUES.lock().entry(k).or_default().push_back(Waiter {
             bitset,
             woken: woken.clone(),
             key,
@@ -124,16 +149,15 @@ fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32) -> SysRes
 }
 
 /// Moves up to `n` waiters from `from` to `to` (after waking some).
-fn requeue(p: &Process, from: u64, to: u64, n: usize) -> usize {
+fn requeue(from: (usize, u64), to: (usize, u64), n: usize) -> usize {
     let mut q = QUEUES.lock();
-    let space = space_of(p);
-    let Some(mut list) = q.remove(&(space, from)) else { return 0 };
+    let Some(mut list) = q.remove(&from) else { return 0 };
     let moved: alloc::vec::Vec<Waiter> = list.drain(..n.min(list.len())).collect();
     if !list.is_empty() {
-        q.insert((space, from), list);
+        q.insert(from, list);
     }
     let count = moved.len();
-    q.entry((space, to)).or_default().extend(moved);
+    q.entry(to).or_default().extend(moved);
     count
 }
 
@@ -192,19 +216,21 @@ fn wake_op(encoded: u32, old: u32) -> Result<(u32, bool), Errno> {
 pub fn futex(uaddr: UserAddr, op: i32, val: u32, timeout: UserAddr, uaddr2: UserAddr, val3: u32) -> SysResult {
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
     let me = current();
+    let key = |addr: UserAddr| -> Result<(usize, u64), Errno> {
+        read_word(addr)?;
+        futex_key(&me, addr.0, private)
+    };
     match cmd {
-        FUTEX_WAIT => wait(uaddr, val, deadline_of(timeout, false, false)?, FUTEX_BITSET_MATCH_ANY),
-        FUTEX_WAIT_BITSET => wait(uaddr, val, deadline_of(timeout, true, realtime)?, val3),
-        FUTEX_WAKE => {
-            read_word(uaddr)?;
-            Ok(wake_bitset(&me, uaddr.0, val as usize, FUTEX_BITSET_MATCH_ANY))
-        }
+        FUTEX_WAIT => wait(uaddr, val, deadline_of(timeout, false, false)?, FUTEX_BITSET_MATCH_ANY, private),
+        FUTEX_WAIT_BITSET => wait(uaddr, val, deadline_of(timeout, true, realtime)?, val3, private),
+        FUTEX_WAKE => Ok(wake_bitset(key(uaddr)?, val as usize, FUTEX_BITSET_MATCH_ANY)),
         FUTEX_WAKE_BITSET => {
             if val3 == 0 {
                 return Err(Errno::EINVAL);
             }
-            Ok(wake_bitset(&me, uaddr.0, val as usize, val3))
+            Ok(wake_bitset(key(uaddr)?, val as usize, val3))
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if cmd == FUTEX_CMP_REQUEUE && read_word(uaddr)? != val3 {
@@ -212,17 +238,19 @@ pub fn futex(uaddr: UserAddr, op: i32, val: u32, timeout: UserAddr, uaddr2: User
             }
             // The fourth argument is the requeue count, passed as a value.
             let max_requeue = timeout.0 as usize;
-            let woken = wake_bitset(&me, uaddr.0, val as usize, FUTEX_BITSET_MATCH_ANY);
-            let moved = requeue(&me, uaddr.0, uaddr2.0, max_requeue);
-            Ok(woken + if cmd == FUTEX_CMP_REQUEUE { moved } else { 0 })
+            let (from, to) = (key(uaddr)?, key(uaddr2)?);
+            let woken = wake_bitset(from, val as usize, FUTEX_BITSET_MATCH_ANY);
+            let moved = requeue(from, to, max_requeue);
+            Ok(woken + moved)
         }
         FUTEX_WAKE_OP => {
             let old = read_word(uaddr2)?;
             let (new, holds) = wake_op(val3, old)?;
             uaddr2.write(&new)?;
-            let mut n = wake_bitset(&me, uaddr.0, val as usize, FUTEX_BITSET_MATCH_ANY);
+            let (k1, k2) = (key(uaddr)?, key(uaddr2)?);
+            let mut n = wake_bitset(k1, val as usize, FUTEX_BITSET_MATCH_ANY);
             if holds {
-                n += wake_bitset(&me, uaddr2.0, timeout.0 as usize, FUTEX_BITSET_MATCH_ANY);
+                n += wake_bitset(k2, timeout.0 as usize, FUTEX_BITSET_MATCH_ANY);
             }
             Ok(n)
         }

@@ -156,7 +156,8 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid != tid {
+    let t = crate::process::lookup(tid as u32).ok_or(Errno::ESRCH)?;
+    if t.tgid != tgid as u32 {
         return Err(Errno::ESRCH);
     }
     tkill(tid, sig)

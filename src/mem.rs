@@ -3,7 +3,9 @@
 //! taking frames when it runs out. The frame allocator never allocates from
 //! the heap, so growing the heap cannot deadlock.
 //!
-//! Interrupt handlers must not allocate: the locks here are plain spin locks.
+//! The heap may be used from interrupt handlers (its lock is taken with
+//! interrupts off); the frame allocator's lock is not: interrupt handlers
+//! must not take frames.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
@@ -137,22 +139,30 @@ impl KernelHeap {
 
 // SAFETY: the buddy heap hands out disjoint blocks of at least the layout's
 // size and alignment, and takes them back once.
+//
+// The lock is held with interrupts off: the timer interrupt's scheduler work
+// allocates (wake lists, run-queue growth), and an interrupt that allocated
+// while the code it interrupted held the lock would spin forever.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let mut heap = self.heap.lock();
-        loop {
-            if let Ok(p) = heap.alloc(layout) {
-                return p.as_ptr();
+        crate::arch::without_interrupts(|| {
+            let mut heap = self.heap.lock();
+            loop {
+                if let Ok(p) = heap.alloc(layout) {
+                    return p.as_ptr();
+                }
+                if !self.grow(&mut heap, layout) {
+                    return core::ptr::null_mut();
+                }
             }
-            if !self.grow(&mut heap, layout) {
-                return core::ptr::null_mut();
-            }
-        }
+        })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc(layout)`.
-        unsafe { self.heap.lock().dealloc(NonNull::new_unchecked(ptr), layout) }
+        crate::arch::without_interrupts(|| {
+            // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc(layout)`.
+            unsafe { self.heap.lock().dealloc(NonNull::new_unchecked(ptr), layout) }
+        })
     }
 }
 

@@ -146,6 +146,7 @@ mod tests {
         assert_eq!(fa.stats().free_pages, 0);
 
         for f in seen {
+            // SAFETY: each frame came from alloc(1) above and is unused.
             unsafe { fa.free(f, 1) };
         }
         assert_eq!(fa.stats().free_pages, 199);
@@ -178,9 +179,11 @@ mod tests {
         let offset = fa.phys_offset;
         let a = fa.alloc(4).unwrap();
         // Fill the block as a user would.
+        // SAFETY: the block is ours (alloc(4)) and lies in the test's buffer.
         unsafe { core::ptr::write_bytes((a + offset) as *mut u8, 0xa5, 4 * PAGE_SIZE as usize) };
         let b = fa.alloc(4).unwrap();
         assert_ne!(a, b);
+        // SAFETY: from alloc(4), no longer used.
         unsafe { fa.free(a, 4) };
         let c = fa.alloc(4).unwrap();
         assert_eq!(c, a, "a freed block is reused first");

@@ -80,6 +80,10 @@ pub type SigActions = [[u64; 4]; 64];
 /// and handlers: how many still run, and the process's exit status.
 pub struct ThreadGroup {
     pub live: AtomicU32,
+    /// CPU time (ns) of the process's threads that have ended.
+    pub dead_cpu_ns: AtomicU64,
+    /// CPU time (ns) of reaped children (RUSAGE_CHILDREN).
+    pub children_cpu_ns: AtomicU64,
     /// exit_group's wait status, once a thread called it.
     pub exit_status: Mutex<Option<i32>>,
 }
@@ -138,7 +142,6 @@ pub struct Process {
     pub sid: AtomicU32,
     pub fs_base: AtomicU64,
     pub gs_base: AtomicU64,
-    pub start_tsc: u64,
     pub signals: Mutex<SignalState>,
     pub sched: SchedState,
     /// Wait status (as wait4 reports it) once a zombie or stopped.
@@ -159,6 +162,10 @@ pub struct Process {
     pub signal_hint: AtomicBool,
     /// A dead thread the scheduler frees once it has switched away.
     pub autoreap: AtomicBool,
+    /// CPU time used before the current run (ns), and the TSC when the
+    /// current run started (0 while not running).
+    pub cpu_ns: AtomicU64,
+    pub run_start_tsc: AtomicU64,
 }
 
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
@@ -233,7 +240,12 @@ impl Process {
             files: Arc::new(Mutex::new(files)),
             image: Arc::new(Mutex::new(image)),
             sig_actions: Arc::new(Mutex::new([[0; 4]; 64])),
-            group: Arc::new(ThreadGroup { live: AtomicU32::new(1), exit_status: Mutex::new(None) }),
+            group: Arc::new(ThreadGroup {
+                live: AtomicU32::new(1),
+                dead_cpu_ns: AtomicU64::new(0),
+                children_cpu_ns: AtomicU64::new(0),
+                exit_status: Mutex::new(None),
+            }),
             tgid: None,
         };
         Self::create_task(ppid, shared, fpu_from)
@@ -280,7 +292,6 @@ impl Process {
             sid: AtomicU32::new(0),
             fs_base: AtomicU64::new(0),
             gs_base: AtomicU64::new(0),
-            start_tsc: cpu::rdtsc(),
             signals: Mutex::new(SignalState::new()),
             sched: SchedState {
                 state: AtomicU8::new(TaskState::New as u8),
@@ -298,6 +309,8 @@ impl Process {
             reaped: AtomicBool::new(false),
             signal_hint: AtomicBool::new(false),
             autoreap: AtomicBool::new(false),
+            cpu_ns: AtomicU64::new(0),
+            run_start_tsc: AtomicU64::new(0),
         });
         TABLE.lock().insert(pid, p.clone());
         if !is_thread && let Some(parent) = lookup(ppid) {
@@ -349,6 +362,32 @@ impl Process {
     /// ring 3, with no other reference to the frame live.
     pub fn user_frame(&self) -> *mut TrapFrame {
         (self.sched.kstack_top - size_of::<TrapFrame>() as u64) as *mut TrapFrame
+    }
+
+    /// Stops charging CPU time to this task (it leaves the CPU).
+    pub fn account_stop(&self) {
+        let start = self.run_start_tsc.swap(0, Ordering::AcqRel);
+        if start != 0 {
+            self.cpu_ns.fetch_add(crate::time::tsc_to_ns(cpu::rdtsc().saturating_sub(start)), Ordering::AcqRel);
+        }
+    }
+
+    /// Starts charging CPU time to this task (it gets the CPU).
+    pub fn account_start(&self) {
+        self.run_start_tsc.store(cpu::rdtsc(), Ordering::Release);
+    }
+
+    /// CPU time this thread has used (CLOCK_THREAD_CPUTIME_ID).
+    pub fn thread_cpu_ns(&self) -> u64 {
+        let start = self.run_start_tsc.load(Ordering::Acquire);
+        let running = if start != 0 { crate::time::tsc_to_ns(cpu::rdtsc().saturating_sub(start)) } else { 0 };
+        self.cpu_ns.load(Ordering::Acquire) + running
+    }
+
+    /// CPU time of the whole process (CLOCK_PROCESS_CPUTIME_ID, RUSAGE_SELF).
+    pub fn process_cpu_ns(&self) -> u64 {
+        let live: u64 = threads_of(self.tgid).iter().map(|t| t.thread_cpu_ns()).sum();
+        live + self.group.dead_cpu_ns.load(Ordering::Acquire)
     }
 
     pub fn exe(&self) -> String {
@@ -430,6 +469,10 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
         }
     }
     cpu::disable_interrupts();
+    me.account_stop();
+    if me.pid != me.tgid {
+        me.group.dead_cpu_ns.fetch_add(me.cpu_ns.load(Ordering::Acquire), Ordering::AcqRel);
+    }
     me.wait_status.store(status, Ordering::Release);
     if me.pid != me.tgid {
         // A thread other than the first is never waited for.
@@ -493,9 +536,13 @@ pub fn exit_by_signal(sig: u8) -> ! {
 pub fn reap(p: &Arc<Process>) {
     assert_eq!(p.state(), TaskState::Zombie, "reaping pid {} that is not a zombie", p.pid);
     assert!(!p.reaped.swap(true, Ordering::AcqRel), "pid {} reaped twice", p.pid);
+    let child_total = p.cpu_ns.load(Ordering::Acquire)
+        + p.group.dead_cpu_ns.load(Ordering::Acquire)
+        + p.group.children_cpu_ns.load(Ordering::Acquire);
     TABLE.lock().remove(&p.pid);
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
         parent.children.lock().retain(|&c| c != p.pid);
+        parent.group.children_cpu_ns.fetch_add(child_total, Ordering::AcqRel);
     }
     // SAFETY: a zombie never runs again; its stack and FPU area are unused.
     unsafe {

@@ -207,6 +207,10 @@ pub fn tick(from_user: bool) {
 /// until an interrupt makes something runnable. Interrupts must be off.
 pub fn schedule() {
     let prev = process::try_current();
+    // Time in here (and halted in the idle loop) is nobody's CPU time.
+    if let Some(p) = &prev {
+        p.account_stop();
+    }
     let next = loop {
         let n = QUEUES.lock().runnable.pop_front();
         match n {
@@ -223,6 +227,7 @@ pub fn schedule() {
         }
     };
     next.sched.state.store(TaskState::Running as u8, Ordering::Release);
+    next.account_start();
     TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);
     if let Some(prev) = &prev
         && Arc::ptr_eq(prev, &next)

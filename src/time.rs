@@ -22,6 +22,11 @@ pub fn monotonic_ns() -> u64 {
     ((ticks as u128 * 1_000_000) / khz as u128) as u64
 }
 
+/// TSC ticks as nanoseconds.
+pub fn tsc_to_ns(ticks: u64) -> u64 {
+    (ticks as u128 * 1_000_000 / tsc::khz().max(1) as u128) as u64
+}
+
 pub fn realtime_ns() -> i64 {
     BOOT_EPOCH_NS.load(Ordering::Relaxed) + monotonic_ns() as i64
 }

@@ -36,3 +36,10 @@ fn pipes_capacity_atomicity_sigpipe_and_poll() {
 fn signal_order_masks_frames_and_fpu_state() {
     run_c("sigorder", 1).expect_program_ok("sigorder");
 }
+
+/// CPU time follows computing, not sleeping, for threads, the process and
+/// reaped children (CLOCK_*_CPUTIME_ID, getrusage).
+#[test]
+fn cpu_time_accounting() {
+    run_c("cputime", 2).expect_program_ok("cputime");
+}

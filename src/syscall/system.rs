@@ -66,12 +66,16 @@ pub fn getrusage(who: i32, usage: UserAddr) -> SysResult {
     if !matches!(who, -1..=1) {
         return Err(Errno::EINVAL);
     }
+    let me = crate::process::current();
+    // All of it counts as user time: the kernel's share is not separated.
+    let ns = match who {
+        0 => me.process_cpu_ns(),
+        1 => me.thread_cpu_ns(),
+        _ => me.group.children_cpu_ns.load(core::sync::atomic::Ordering::Acquire),
+    } as i64;
     let mut r = [0i64; 18];
-    if who != -1 {
-        let ns = super::time::process_cpu_ns() as i64;
-        r[0] = ns / 1_000_000_000;
-        r[1] = (ns % 1_000_000_000) / 1000;
-    }
+    r[0] = ns / 1_000_000_000;
+    r[1] = (ns % 1_000_000_000) / 1000;
     usage.write(&r)?;
     Ok(0)
 }

@@ -21,17 +21,12 @@ fn now_ns(clock: i32) -> Result<i64, Errno> {
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
             Ok(time::monotonic_ns() as i64)
         }
-        // One thread, never descheduled: its CPU time is its age.
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(process_cpu_ns() as i64),
+        CLOCK_PROCESS_CPUTIME_ID => Ok(crate::process::current().process_cpu_ns() as i64),
+        CLOCK_THREAD_CPUTIME_ID => Ok(crate::process::current().thread_cpu_ns() as i64),
         _ => Err(Errno::EINVAL),
     }
 }
 
-pub fn process_cpu_ns() -> u64 {
-    let p = crate::process::current();
-    let khz = crate::arch::tsc::khz().max(1);
-    (crate::arch::cpu::rdtsc().saturating_sub(p.start_tsc) as u128 * 1_000_000 / khz as u128) as u64
-}
 
 fn timespec(ns: i64) -> [i64; 2] {
     [ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000)]

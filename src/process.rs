@@ -78,8 +78,24 @@ pub type SigActions = [[u64; 4]; 64];
 
 /// What the threads of one process have in common besides memory, files
 /// and handlers: how many still run, and the process's exit status.
+/// A POSIX timer (timer_create): when it fires, `signo` goes to the
+/// process (or to thread `tid` with SIGEV_THREAD_ID) carrying `value`.
+#[derive(Clone, Copy)]
+pub struct PosixTimer {
+    pub signo: u8,
+    pub tid: Option<u32>,
+    pub value: u64,
+    /// Next expiry (monotonic ns, 0 = disarmed) and interval.
+    pub next: u64,
+    pub interval: u64,
+    pub overrun: u32,
+    /// CLOCK_REALTIME timers report and take absolute times in wall time.
+    pub realtime: bool,
+}
+
 pub struct ThreadGroup {
     pub live: AtomicU32,
+    pub timers: Mutex<BTreeMap<i32, PosixTimer>>,
     /// CPU time (ns) of the process's threads that have ended.
     pub dead_cpu_ns: AtomicU64,
     /// CPU time (ns) of reaped children (RUSAGE_CHILDREN).
@@ -242,6 +258,7 @@ impl Process {
             sig_actions: Arc::new(Mutex::new([[0; 4]; 64])),
             group: Arc::new(ThreadGroup {
                 live: AtomicU32::new(1),
+                timers: Mutex::new(BTreeMap::new()),
                 dead_cpu_ns: AtomicU64::new(0),
                 children_cpu_ns: AtomicU64::new(0),
                 exit_status: Mutex::new(None),
@@ -632,5 +649,25 @@ pub fn timer_signals(now: u64) {
             *t = if t.1 != 0 { (now + t.1, t.1) } else { (0, 0) };
         }
         crate::signals::send(&p, 14, crate::signals::Siginfo::kernel(14));
+    }
+    // POSIX timers: one signal per expiry, missed periods counted as overrun.
+    for leader in all() {
+        let mut fired = Vec::new();
+        {
+            let mut timers = leader.group.timers.lock();
+            for (&id, t) in timers.iter_mut() {
+                if t.next == 0 || t.next > now {
+                    continue;
+                }
+                let overrun = if t.interval != 0 { ((now - t.next) / t.interval) as u32 } else { 0 };
+                t.next = if t.interval != 0 { t.next + (overrun as u64 + 1) * t.interval } else { 0 };
+                t.overrun = overrun;
+                fired.push((id, *t));
+            }
+        }
+        for (id, t) in fired {
+            let target = t.tid.and_then(lookup).unwrap_or_else(|| leader.clone());
+            crate::signals::send(&target, t.signo, crate::signals::Siginfo::timer(t.signo, id, t.overrun, t.value));
+        }
     }
 }

@@ -54,6 +54,7 @@ pub const SI_USER: i32 = 0;
 const SI_FAULT_MARK: i32 = i32::MIN;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
+pub const SI_TIMER: i32 = -2;
 
 impl Siginfo {
     pub fn new(signo: u8, code: i32) -> Self {
@@ -74,6 +75,14 @@ impl Siginfo {
     pub fn fault(signo: u8, code: i32, addr: u64) -> Self {
         let mut s = Siginfo::new(signo, code);
         s.fields[0] = addr;
+        s
+    }
+
+    /// From a POSIX timer (SI_TIMER): timer id, overrun, sigev_value.
+    pub fn timer(signo: u8, id: i32, overrun: u32, value: u64) -> Self {
+        let mut s = Siginfo::new(signo, SI_TIMER);
+        s.fields[0] = (id as u32 as u64) | ((overrun as u64) << 32);
+        s.fields[1] = value;
         s
     }
 

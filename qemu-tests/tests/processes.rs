@@ -43,3 +43,9 @@ fn signal_order_masks_frames_and_fpu_state() {
 fn cpu_time_accounting() {
     run_c("cputime", 2).expect_program_ok("cputime");
 }
+
+/// timer_create/settime/gettime/delete with SI_TIMER signals, and mincore.
+#[test]
+fn posix_timers_and_mincore() {
+    run_c("posixtimers", 1).expect_program_ok("posixtimers");
+}

@@ -52,6 +52,12 @@ entries! {
     fn sys_sched_yield => process::sched_yield[];
     fn sys_mremap => memory::mremap[UserAddr, u64, u64, u64, UserAddr];
     fn sys_madvise => memory::madvise[UserAddr, u64, i32];
+    fn sys_mincore => memory::mincore[UserAddr, u64, UserAddr];
+    fn sys_timer_create => time::timer_create[i32, UserAddr, UserAddr];
+    fn sys_timer_settime => time::timer_settime[i32, i32, UserAddr, UserAddr];
+    fn sys_timer_gettime => time::timer_gettime[i32, UserAddr];
+    fn sys_timer_getoverrun => time::timer_getoverrun[i32];
+    fn sys_timer_delete => time::timer_delete[i32];
     fn sys_dup => fs::dup[Fd];
     fn sys_dup2 => fs::dup2[Fd, Fd];
     fn sys_pause => signal::pause[];

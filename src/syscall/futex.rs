@@ -121,11 +121,7 @@ fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32, private: 
             return Err(Errno::EAGAIN);
         }
         let k = futex_key(&me, uaddr.0, private)?;
-        QUEUES.lock().entry(k).or_default().push_back(Waiter {
-            bitset,
-            woken: woken.clone(),
-            key,
-        });
+        QUEUES.lock().entry(k).or_default().push_back(Waiter { bitset, woken: woken.clone(), key });
     }
     let r = sched::wait_until(&[key], deadline, || woken.load(Ordering::Acquire));
     if woken.load(Ordering::Acquire) {

@@ -27,7 +27,6 @@ fn now_ns(clock: i32) -> Result<i64, Errno> {
     }
 }
 
-
 fn timespec(ns: i64) -> [i64; 2] {
     [ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000)]
 }
@@ -91,4 +90,110 @@ pub fn clock_nanosleep(clock: i32, flags: i32, req: UserAddr, rem: UserAddr) -> 
     let t = read_timespec(req)?;
     let wait = if flags & TIMER_ABSTIME != 0 { t.saturating_sub(now).max(0) } else { t };
     sleep_for(wait as u64, if flags & TIMER_ABSTIME == 0 { rem } else { UserAddr(0) })
+}
+
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD_ID: i32 = 4;
+
+/// timer_create: timers on the monotonic or wall clock (CPU-time clocks
+/// run as monotonic time: close for a busy process, which is what
+/// profilers time).
+pub fn timer_create(clock: i32, sevp: UserAddr, timerid: UserAddr) -> SysResult {
+    now_ns(clock)?;
+    let me = crate::process::current();
+    let (signo, value, notify, tid) = if sevp.is_null() {
+        (14u8, None, SIGEV_SIGNAL, None)
+    } else {
+        // struct sigevent: sigev_value, sigev_signo, sigev_notify, _tid...
+        let raw: [u64; 8] = sevp.read()?;
+        let signo = raw[1] as u32 as i32;
+        let notify = (raw[1] >> 32) as i32;
+        let tid = raw[2] as u32;
+        if notify != SIGEV_NONE && !(1..=64).contains(&signo) {
+            return Err(Errno::EINVAL);
+        }
+        match notify {
+            SIGEV_SIGNAL | SIGEV_NONE => (signo as u8, Some(raw[0]), notify, None),
+            SIGEV_THREAD_ID => {
+                let t = crate::process::lookup(tid).ok_or(Errno::EINVAL)?;
+                if t.tgid != me.tgid {
+                    return Err(Errno::EINVAL);
+                }
+                (signo as u8, Some(raw[0]), notify, Some(tid))
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+    };
+    let mut timers = me.group.timers.lock();
+    let id = (0..).find(|i| !timers.contains_key(i)).ok_or(Errno::EAGAIN)?;
+    if id >= 4096 {
+        return Err(Errno::EAGAIN);
+    }
+    timerid.write(&id)?;
+    timers.insert(
+        id,
+        crate::process::PosixTimer {
+            signo: if notify == SIGEV_NONE { 0 } else { signo },
+            tid,
+            value: value.unwrap_or(id as u64),
+            next: 0,
+            interval: 0,
+            overrun: 0,
+            realtime: clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE,
+        },
+    );
+    Ok(0)
+}
+
+fn itimerspec_now(t: &crate::process::PosixTimer) -> [i64; 4] {
+    let left = if t.next == 0 { 0 } else { t.next.saturating_sub(time::monotonic_ns()).max(1) };
+    let [is, ins] = timespec(t.interval as i64);
+    let [vs, vns] = timespec(left as i64);
+    [is, ins, vs, vns]
+}
+
+pub fn timer_settime(id: i32, flags: i32, new: UserAddr, old: UserAddr) -> SysResult {
+    let [is, ins, vs, vns]: [i64; 4] = new.read()?;
+    if [is, vs].iter().any(|&x| x < 0) || !(0..1_000_000_000).contains(&ins) || !(0..1_000_000_000).contains(&vns) {
+        return Err(Errno::EINVAL);
+    }
+    let me = crate::process::current();
+    let mut timers = me.group.timers.lock();
+    let t = timers.get_mut(&id).ok_or(Errno::EINVAL)?;
+    if !old.is_null() {
+        old.write(&itimerspec_now(t))?;
+    }
+    let value = vs as u64 * 1_000_000_000 + vns as u64;
+    let now = time::monotonic_ns();
+    t.interval = is as u64 * 1_000_000_000 + ins as u64;
+    t.next = if value == 0 {
+        0
+    } else if flags & TIMER_ABSTIME != 0 {
+        let base = if t.realtime { time::realtime_ns() } else { now as i64 };
+        now + (value as i64 - base).max(1) as u64
+    } else {
+        now + value
+    };
+    t.overrun = 0;
+    Ok(0)
+}
+
+pub fn timer_gettime(id: i32, cur: UserAddr) -> SysResult {
+    let me = crate::process::current();
+    let t = *me.group.timers.lock().get(&id).ok_or(Errno::EINVAL)?;
+    cur.write(&itimerspec_now(&t))?;
+    Ok(0)
+}
+
+pub fn timer_getoverrun(id: i32) -> SysResult {
+    let me = crate::process::current();
+    let t = *me.group.timers.lock().get(&id).ok_or(Errno::EINVAL)?;
+    Ok(t.overrun as usize)
+}
+
+pub fn timer_delete(id: i32) -> SysResult {
+    let me = crate::process::current();
+    me.group.timers.lock().remove(&id).ok_or(Errno::EINVAL)?;
+    Ok(0)
 }

@@ -21,7 +21,6 @@ pub mod signature;
 pub mod strace;
 pub mod table;
 
-
 pub use compat_report::write_compat_report;
 pub use i386::{I386_COUNT, I386_ENOSYS, I386_MAPPED_COUNT, I386_NAMES, I386_TO_X86_64, i386_name, i386_to_x86_64};
 pub use signature::{Arg, ArgKind, RetKind, Signature, arity, signature};

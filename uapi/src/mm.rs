@@ -73,11 +73,10 @@ pub const MS_ASYNC: u64 = 1;
 pub const MS_INVALIDATE: u64 = 2;
 pub const MS_SYNC: u64 = 4;
 
-
 #[cfg(test)]
 mod tests {
-    use crate::linux_headers::{assert_same, defines};
     use super::*;
+    use crate::linux_headers::{assert_same, defines};
 
     #[test]
     fn numbers_match_the_linux_headers() {

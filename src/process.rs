@@ -659,7 +659,7 @@ pub fn timer_signals(now: u64) {
                 if t.next == 0 || t.next > now {
                     continue;
                 }
-                let overrun = if t.interval != 0 { ((now - t.next) / t.interval) as u32 } else { 0 };
+                let overrun = (now - t.next).checked_div(t.interval).unwrap_or(0) as u32;
                 t.next = if t.interval != 0 { t.next + (overrun as u64 + 1) * t.interval } else { 0 };
                 t.overrun = overrun;
                 fired.push((id, *t));

@@ -168,7 +168,7 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
 /// mincore: every mapped page counts as resident (there is no swap and
 /// no page cache to evict); unmapped ranges are ENOMEM.
 pub fn mincore(addr: UserAddr, len: u64, vec: UserAddr) -> SysResult {
-    if addr.0 % PAGE != 0 {
+    if !addr.0.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     let pages = page_len(len.max(1))? / PAGE;

@@ -38,7 +38,7 @@ install: setup
 	@echo "ringo installed; run it from the source tree (or set RINGO_ROOT=$(CURDIR))"
 
 clippy: setup
-	$(CARGO) clippy --workspace
+	$(CARGO) clippy --all-targets
 	$(CARGO) clippy --release -p ringo-kernel --target x86_64-unknown-none
 
 fmt:

@@ -182,6 +182,8 @@ pub struct Process {
     /// current run started (0 while not running).
     pub cpu_ns: AtomicU64,
     pub run_start_tsc: AtomicU64,
+    /// The thread's name (prctl PR_SET_NAME, /proc/PID/comm), NUL-padded.
+    pub comm: Mutex<[u8; 16]>,
 }
 
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
@@ -328,6 +330,7 @@ impl Process {
             autoreap: AtomicBool::new(false),
             cpu_ns: AtomicU64::new(0),
             run_start_tsc: AtomicU64::new(0),
+            comm: Mutex::new([0; 16]),
         });
         TABLE.lock().insert(pid, p.clone());
         if !is_thread && let Some(parent) = lookup(ppid) {

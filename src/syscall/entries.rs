@@ -118,6 +118,7 @@ entries! {
     fn sys_sigaltstack => signal::sigaltstack[UserAddr, UserAddr];
     fn sys_statfs => fs::statfs[UserAddr, UserAddr];
     fn sys_fstatfs => fs::fstatfs[Fd, UserAddr];
+    fn sys_prctl => process::prctl[i32, UserAddr, u64, u64, u64];
     fn sys_arch_prctl => process::arch_prctl[i32, UserAddr];
     fn sys_setrlimit => process::setrlimit[u32, UserAddr];
     fn sys_gettid => process::gettid[];

@@ -181,3 +181,42 @@ pub fn sched_yield() -> SysResult {
     crate::sched::yield_now();
     Ok(0)
 }
+
+const PR_SET_PDEATHSIG: i32 = 1;
+const PR_GET_PDEATHSIG: i32 = 2;
+const PR_GET_DUMPABLE: i32 = 3;
+const PR_SET_DUMPABLE: i32 = 4;
+const PR_SET_NAME: i32 = 15;
+const PR_GET_NAME: i32 = 16;
+
+/// prctl: the thread's name and the few process attributes programs set
+/// at start; the rest is EINVAL, as Linux says for an unknown option.
+pub fn prctl(option: i32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64) -> SysResult {
+    let me = current();
+    match option {
+        PR_SET_NAME => {
+            let mut name = [0u8; 16];
+            let bytes = arg2.read_cstr(4096).or_else(|e| if e == Errno::ENAMETOOLONG { Ok(alloc::vec::Vec::new()) } else { Err(e) })?;
+            let n = bytes.len().min(15);
+            name[..n].copy_from_slice(&bytes[..n]);
+            *me.comm.lock() = name;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut name = *me.comm.lock();
+            if name[0] == 0 {
+                let exe = me.exe();
+                let base = exe.rsplit('/').next().unwrap_or("").as_bytes();
+                let n = base.len().min(15);
+                name[..n].copy_from_slice(&base[..n]);
+            }
+            arg2.write_bytes(&name)?;
+            Ok(0)
+        }
+        // Death signals and dumpability: accepted; nothing here dumps core.
+        PR_SET_PDEATHSIG | PR_SET_DUMPABLE => Ok(0),
+        PR_GET_PDEATHSIG => arg2.write(&0i32).map(|_| 0),
+        PR_GET_DUMPABLE => Ok(1),
+        _ => Err(Errno::EINVAL),
+    }
+}

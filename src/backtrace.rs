@@ -71,7 +71,14 @@ pub fn print(w: &mut impl Write, rip: Option<u64>, mut rbp: u64) {
         let _ = writeln!(w, "  #{n} {rip:#018x} {}", Symbolized(rip));
         n += 1;
     }
-    let Some((lo, hi)) = crate::arch::stack_bounds_containing(rbp) else {
+    // CPU boot stacks, or the running task's kernel stack.
+    let task_stack = crate::process::current_ref().map(|p| {
+        let top = p.sched.kstack_top;
+        (top - crate::process::KERNEL_STACK_PAGES as u64 * 4096, top)
+    });
+    let bounds = crate::arch::stack_bounds_containing(rbp)
+        .or(task_stack.filter(|&(lo, hi)| (lo..hi).contains(&rbp)));
+    let Some((lo, hi)) = bounds else {
         let _ = writeln!(w, "  (frame pointer {rbp:#x} is not on a kernel stack)");
         return;
     };

@@ -279,6 +279,14 @@ impl Process {
             unsafe { mem::free_frames(kstack, KERNEL_STACK_PAGES) };
             return Err(NoMemory);
         };
+        let Ok(kstack_top) = paging::map_kernel_stack(kstack, KERNEL_STACK_PAGES) else {
+            // SAFETY: just allocated, unused.
+            unsafe {
+                mem::free_frames(kstack, KERNEL_STACK_PAGES);
+                mem::free_frames(fpu, FPU_PAGES);
+            }
+            return Err(NoMemory);
+        };
         let fpu_area = paging::phys_to_virt(fpu) as *mut u8;
         match fpu_from {
             // SAFETY: both areas are FPU_AREA bytes, page-aligned.
@@ -316,7 +324,7 @@ impl Process {
                 state: AtomicU8::new(TaskState::New as u8),
                 ctx_rsp: AtomicU64::new(0),
                 kstack_phys: kstack,
-                kstack_top: paging::phys_to_virt(kstack) + (KERNEL_STACK_PAGES as u64 * 4096),
+                kstack_top,
                 fpu_phys: fpu,
             },
             wait_status: AtomicI32::new(0),
@@ -537,6 +545,7 @@ pub fn reap_thread(p: &Arc<Process>) {
         return;
     }
     TABLE.lock().remove(&p.pid);
+    paging::unmap_kernel_stack(p.sched.kstack_top, KERNEL_STACK_PAGES);
     // SAFETY: the thread is dead and switched away from for good.
     unsafe {
         mem::free_frames(p.sched.kstack_phys, KERNEL_STACK_PAGES);
@@ -564,6 +573,7 @@ pub fn reap(p: &Arc<Process>) {
         parent.children.lock().retain(|&c| c != p.pid);
         parent.group.children_cpu_ns.fetch_add(child_total, Ordering::AcqRel);
     }
+    paging::unmap_kernel_stack(p.sched.kstack_top, KERNEL_STACK_PAGES);
     // SAFETY: a zombie never runs again; its stack and FPU area are unused.
     unsafe {
         mem::free_frames(p.sched.kstack_phys, KERNEL_STACK_PAGES);

@@ -17,6 +17,12 @@ use ringo_mm::memmap::MemoryMap;
 pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
 pub const KERNEL_VIRT: u64 = 0xffff_ffff_8000_0000;
 const MMIO_BASE: u64 = 0xffff_ff00_0000_0000;
+/// Kernel stacks of tasks, each in a slot with unmapped pages below it, so
+/// an overflow faults (a double fault on its IST stack reports it) instead
+/// of silently writing over a neighbour.
+const STACK_WINDOW: u64 = 0xffff_fe80_0000_0000;
+const STACK_SLOT: u64 = 128 * 1024;
+const STACK_SLOTS: u64 = 1 << 20;
 const MMIO_SIZE: u64 = 1 << 39;
 /// The boot page tables map this much at the direct-map base.
 pub const BOOT_DIRECT_MAP: u64 = 1 << 30;
@@ -69,6 +75,8 @@ struct KernelTables {
     mapper: OffsetPageTable<'static>,
     pml4_phys: u64,
     mmio_next: u64,
+    stack_slots_used: u64,
+    free_stack_slots: alloc::vec::Vec<u64>,
 }
 
 static TABLES: Mutex<Option<KernelTables>> = Mutex::new(None);
@@ -147,6 +155,18 @@ pub unsafe fn init(map: &MemoryMap, frames: &mut FrameAllocator) -> Result<(), P
         v += Size4KiB::SIZE;
     }
 
+    // Create the stack window's top-level entry now, so that every user
+    // address space (which copies the kernel's top-level entries when it is
+    // made) sees the stacks mapped later.
+    let probe = Page::<Size4KiB>::containing_address(VirtAddr::new(STACK_WINDOW));
+    let probe_frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(pml4_phys));
+    // SAFETY: a temporary read-only alias of a page-table frame, removed
+    // right away; it only makes the intermediate tables exist.
+    unsafe { mapper.map_to_with_table_flags(probe, probe_frame, F::PRESENT | F::NO_EXECUTE, parent, &mut alloc) }
+        .map_err(|_| PagingError::OutOfFrames)?
+        .ignore();
+    mapper.unmap(probe).map_err(|_| PagingError::OutOfFrames)?.1.ignore();
+
     // SAFETY: the new tables map everything the kernel touches: its image
     // (including the current stack, in .bss) and the direct map.
     unsafe {
@@ -154,7 +174,13 @@ pub unsafe fn init(map: &MemoryMap, frames: &mut FrameAllocator) -> Result<(), P
         Cr4::update(|f| f.insert(Cr4Flags::PAGE_GLOBAL));
         Cr3::write(PhysFrame::containing_address(PhysAddr::new(pml4_phys)), Cr3Flags::empty());
     }
-    *TABLES.lock() = Some(KernelTables { mapper, pml4_phys, mmio_next: MMIO_BASE });
+    *TABLES.lock() = Some(KernelTables {
+        mapper,
+        pml4_phys,
+        mmio_next: MMIO_BASE,
+        stack_slots_used: 0,
+        free_stack_slots: alloc::vec::Vec::new(),
+    });
     Ok(())
 }
 
@@ -181,6 +207,49 @@ pub fn map_mmio(phys: u64, size: u64) -> Result<u64, PagingError> {
     }
     t.mmio_next += len + 4096; // an unmapped guard page between windows
     Ok(virt + (phys - first))
+}
+
+/// Maps the `pages` frames at `phys` as a kernel stack with an unmapped
+/// guard below it; returns the stack's top.
+pub fn map_kernel_stack(phys: u64, pages: usize) -> Result<u64, PagingError> {
+    assert!((pages as u64 + 1) * 4096 <= STACK_SLOT);
+    let mut guard = TABLES.lock();
+    let t = guard.as_mut().ok_or(PagingError::OutOfFrames)?;
+    let slot = match t.free_stack_slots.pop() {
+        Some(s) => s,
+        None if t.stack_slots_used < STACK_SLOTS => {
+            t.stack_slots_used += 1;
+            t.stack_slots_used - 1
+        }
+        None => return Err(PagingError::WindowFull),
+    };
+    let top = STACK_WINDOW + (slot + 1) * STACK_SLOT;
+    let bottom = top - pages as u64 * 4096;
+    let mut frames = crate::mem::FRAMES.lock();
+    let mut alloc = TableFrames(&mut frames);
+    for i in 0..pages as u64 {
+        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(bottom + i * 4096));
+        let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(phys + i * 4096));
+        let flags = F::PRESENT | F::WRITABLE | F::NO_EXECUTE | F::GLOBAL;
+        // SAFETY: a free slot of the stack window mapped to the caller's frames.
+        unsafe { t.mapper.map_to_with_table_flags(page, frame, flags, F::PRESENT | F::WRITABLE, &mut alloc) }
+            .map_err(|_| PagingError::AlreadyMapped)?
+            .flush();
+    }
+    Ok(top)
+}
+
+/// Unmaps a stack from [`map_kernel_stack`] (the frames stay the caller's).
+pub fn unmap_kernel_stack(top: u64, pages: usize) {
+    let mut guard = TABLES.lock();
+    let Some(t) = guard.as_mut() else { return };
+    for i in 1..=pages as u64 {
+        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(top - i * 4096));
+        if let Ok((_, flush)) = t.mapper.unmap(page) {
+            flush.flush();
+        }
+    }
+    t.free_stack_slots.push((top - STACK_WINDOW) / STACK_SLOT - 1);
 }
 
 /// Maps one user page at `virt` in the kernel's lower half (used by the

@@ -112,6 +112,19 @@ fn stat(pid: u32) -> Result<Vec<u8>, Errno> {
     .into_bytes())
 }
 
+fn comm(pid: u32) -> Result<Vec<u8>, Errno> {
+    let p = process(pid)?;
+    let name = *p.comm.lock();
+    let mut out: Vec<u8> = if name[0] != 0 {
+        name.iter().take_while(|&&b| b != 0).copied().collect()
+    } else {
+        let exe = p.exe();
+        exe.rsplit('/').next().unwrap_or("").as_bytes().iter().take(15).copied().collect()
+    };
+    out.push(b'\n');
+    Ok(out)
+}
+
 fn maps(pid: u32) -> Result<Vec<u8>, Errno> {
     Ok(process(pid)?.aspace.lock().maps_text().into_bytes())
 }
@@ -143,6 +156,7 @@ impl DirSource for Pids {
         let d = dir.new_dir(name, 0o555, None);
         d.add_file(b"status", 0o444, move || status(pid))?;
         d.add_file(b"stat", 0o444, move || stat(pid))?;
+        d.add_file(b"comm", 0o444, move || comm(pid))?;
         d.add_file(b"maps", 0o444, move || maps(pid))?;
         d.add_file(b"auxv", 0o400, move || auxv(pid))?;
         d.add_file(b"cmdline", 0o444, move || cmdline(pid))?;

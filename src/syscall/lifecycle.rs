@@ -50,6 +50,7 @@ fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> 
     child.gs_base.store(parent.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     *child.rlimits.lock() = *parent.rlimits.lock();
     *child.sig_actions.lock() = *parent.sig_actions.lock();
+    *child.comm.lock() = *parent.comm.lock();
     {
         let (ps, mut cs) = (parent.signals.lock(), child.signals.lock());
         cs.mask = ps.mask;
@@ -270,6 +271,8 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
         }
         *me.image.lock() = Image { exe: name, auxv: loaded.auxv, cmdline };
     }
+    // The name becomes the new program's (Linux: the file name's base).
+    *me.comm.lock() = [0; 16];
     me.fs_base.store(0, Ordering::Relaxed);
     me.gs_base.store(0, Ordering::Relaxed);
     me.clear_child_tid.store(0, Ordering::Relaxed);

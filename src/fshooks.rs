@@ -11,7 +11,7 @@ use spin::Once;
 
 use crate::arch::serial::Serial;
 use crate::arch::uaccess;
-use crate::{process, sched, signals};
+use crate::{sched, signals};
 
 struct KernelWaker;
 
@@ -26,12 +26,7 @@ struct GroupSignals;
 
 impl SignalSink for GroupSignals {
     fn signal_group(&self, pgid: i32, sig: ringo_uapi::signal::Signal) {
-        let sig = sig as u8;
-        for p in process::all() {
-            if p.pgid.load(core::sync::atomic::Ordering::Relaxed) as i32 == pgid {
-                signals::send(&p, sig, signals::Siginfo::kernel(sig));
-            }
-        }
+        signals::send_to_group(pgid as u32, sig as u8, signals::Siginfo::kernel(sig as u8));
     }
 }
 

@@ -49,9 +49,6 @@ pub struct Siginfo {
 unsafe impl Pod for Siginfo {}
 
 pub const SI_USER: i32 = 0;
-/// si_code of fault signals the kernel forces (SEGV_MAPERR/ACCERR are 1/2:
-/// a fault is any positive code from force_fault_signal).
-const SI_FAULT_MARK: i32 = i32::MIN;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
 pub const SI_TIMER: i32 = -2;
@@ -125,6 +122,24 @@ pub fn has_handler(p: &Process, sig: u8) -> bool {
 
 /// Makes `sig` pending for `p` (dropped when ignored), and wakes it.
 pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
+    queue(p, sig, info, false)
+}
+
+/// Every process in group `pgid` (kill(-pgid), terminal signals).
+/// Returns how many there were.
+pub fn send_to_group(pgid: u32, sig: u8, info: Siginfo) -> usize {
+    let members: alloc::vec::Vec<_> = process::all()
+        .into_iter()
+        .filter(|p| p.pgid.load(Ordering::Relaxed) == pgid && p.state() != TaskState::Zombie)
+        .collect();
+    for p in &members {
+        send(p, sig, info);
+    }
+    members.len()
+}
+
+/// `forced`: a fault the process cannot refuse, even as init.
+fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool) {
     if sig == 0 || sig > 64 || p.state() == TaskState::Zombie {
         return;
     }
@@ -146,8 +161,8 @@ pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
             return;
         }
         // init only receives the signals it handles (Linux's
-        // SIGNAL_UNKILLABLE); faults are forced through force_fault_signal.
-        if p.pid == 1 && handler == SIG_DFL && info.si_code != SI_FAULT_MARK {
+        // SIGNAL_UNKILLABLE), except the faults it causes itself.
+        if !forced && p.tgid == 1 && handler == SIG_DFL {
             return;
         }
         if sig >= SIGRTMIN {
@@ -199,14 +214,7 @@ pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
             actions[(sig - 1) as usize][0] = SIG_DFL;
         }
     }
-    if p.pid == 1 && !has_handler(p, sig) {
-        // A fatal fault in init ends it even though init ignores signals.
-        let mut info = Siginfo::fault(sig, code, addr);
-        info.si_code = SI_FAULT_MARK;
-        send(p, sig, info);
-        return;
-    }
-    send(p, sig, Siginfo::fault(sig, code, addr));
+    queue(p, sig, Siginfo::fault(sig, code, addr), true);
 }
 
 fn notify_parent_state(child: &Arc<Process>, code: i32, status: i32) {

@@ -116,30 +116,43 @@ fn deliver(target: &alloc::sync::Arc<crate::process::Process>, sig: u8, code: i3
 pub fn kill(pid: i32, sig: i32) -> SysResult {
     let sig = check_sig(sig)?;
     let me = current();
-    let targets: alloc::vec::Vec<_> = match pid {
-        p if p > 0 => crate::process::lookup(p as u32).into_iter().collect(),
-        0 => {
-            let g = me.pgid.load(core::sync::atomic::Ordering::Relaxed);
-            crate::process::all()
-                .into_iter()
-                .filter(|p| p.pgid.load(core::sync::atomic::Ordering::Relaxed) == g)
-                .collect()
+    let info = Siginfo::from_process(sig, SI_USER, me.tgid);
+    // Signal 0 only checks that the target exists.
+    let send = |t: &alloc::sync::Arc<crate::process::Process>| {
+        if sig != 0 {
+            signals::send(t, sig, info);
         }
-        -1 => crate::process::all().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
-        p => crate::process::all()
-            .into_iter()
-            .filter(|q| q.pgid.load(core::sync::atomic::Ordering::Relaxed) == (-p) as u32)
-            .collect(),
     };
-    let targets: alloc::vec::Vec<_> =
-        targets.into_iter().filter(|t| t.state() != crate::process::TaskState::Zombie || pid > 0).collect();
-    if targets.is_empty() {
-        return Err(Errno::ESRCH);
+    let reached = match pid {
+        p if p > 0 => {
+            let t = crate::process::lookup(p as u32).ok_or(Errno::ESRCH)?;
+            send(&t);
+            1
+        }
+        -1 => {
+            let all: alloc::vec::Vec<_> = crate::process::all()
+                .into_iter()
+                .filter(|p| p.pid != 1 && p.tgid != me.tgid && p.state() != crate::process::TaskState::Zombie)
+                .collect();
+            all.iter().for_each(send);
+            all.len()
+        }
+        0 => group(me.pgid.load(core::sync::atomic::Ordering::Relaxed), sig, info),
+        p => group((-p) as u32, sig, info),
+    };
+    if reached == 0 { Err(Errno::ESRCH) } else { Ok(0) }
+}
+
+/// kill of a process group; signal 0 only counts the members.
+fn group(pgid: u32, sig: u8, info: Siginfo) -> usize {
+    if sig == 0 {
+        return crate::process::all()
+            .iter()
+            .filter(|p| p.pgid.load(core::sync::atomic::Ordering::Relaxed) == pgid)
+            .filter(|p| p.state() != crate::process::TaskState::Zombie)
+            .count();
     }
-    for t in &targets {
-        deliver(t, sig, SI_USER);
-    }
-    Ok(0)
+    signals::send_to_group(pgid, sig, info)
 }
 
 pub fn tkill(tid: i32, sig: i32) -> SysResult {

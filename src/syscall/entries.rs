@@ -124,8 +124,8 @@ entries! {
     fn sys_gettid => process::gettid[];
     fn sys_tkill => signal::tkill[i32, i32];
     fn sys_futex => futex::futex[UserAddr, i32, u32, UserAddr, UserAddr, u32];
-    fn sys_sched_setaffinity => futex::sched_setaffinity[i32, usize, UserAddr];
-    fn sys_sched_getaffinity => futex::sched_getaffinity[i32, usize, UserAddr];
+    fn sys_sched_setaffinity => process::sched_setaffinity[i32, usize, UserAddr];
+    fn sys_sched_getaffinity => process::sched_getaffinity[i32, usize, UserAddr];
     fn sys_time => time::time[UserAddr];
     fn sys_getdents64 => fs::getdents64[Fd, UserAddr, usize];
     fn sys_set_tid_address => process::set_tid_address[UserAddr];
@@ -159,7 +159,7 @@ entries! {
     fn sys_pselect6 => fs::pselect6[i32, UserAddr, UserAddr, UserAddr, UserAddr, UserAddr];
     fn sys_ppoll => fs::ppoll[UserAddr, u32, UserAddr, UserAddr, usize];
     fn sys_set_robust_list => process::set_robust_list[UserAddr, usize];
-    fn sys_get_robust_list => futex::get_robust_list[i32, UserAddr, UserAddr];
+    fn sys_get_robust_list => process::get_robust_list[i32, UserAddr, UserAddr];
     fn sys_dup3 => fs::dup3[Fd, Fd, u32];
     fn sys_pipe2 => fs::pipe2[UserAddr, u32];
     fn sys_prlimit64 => process::prlimit64[i32, u32, UserAddr, UserAddr];

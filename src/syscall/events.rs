@@ -6,17 +6,8 @@ use ringo_uapi::events::{EP_MAX_EVENTS, EPOLL_CLOEXEC, EPOLL_CTL_DEL, EpollEvent
 use ringo_uapi::time::Itimerspec;
 use ringo_uapi::{Errno, SysResult};
 
-use super::{Fd, UserAddr};
-use crate::process::current;
+use super::{Fd, UserAddr, file, install};
 use crate::sched;
-
-fn install(file: alloc::sync::Arc<ringo_fs::fdtable::OpenFile>, cloexec: bool) -> SysResult {
-    current().files.lock().table.insert(file, cloexec).map(|fd| fd as usize)
-}
-
-fn file(fd: Fd) -> Result<alloc::sync::Arc<ringo_fs::fdtable::OpenFile>, Errno> {
-    current().files.lock().table.get(fd.0)
-}
 
 pub fn epoll_create1(flags: u32) -> SysResult {
     install(epoll::epoll_create1(flags)?, flags & EPOLL_CLOEXEC != 0)

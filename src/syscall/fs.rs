@@ -12,16 +12,12 @@ use ringo_fs::vfs::{Creation, Inode, InodeKind, OpenFlags, PathContext, RenameFl
 use ringo_uapi::fs::*;
 use ringo_uapi::{Errno, SysResult};
 
-use super::{Fd, UserAddr};
+use super::{Fd, UserAddr, file, install};
 use crate::files::{UserDst, UserSrc, with_ctx};
 use crate::process::current;
 
 /// Largest single transfer, as Linux's MAX_RW_COUNT.
 const MAX_RW: usize = 0x7fff_f000;
-
-fn file(fd: Fd) -> Result<Arc<OpenFile>, Errno> {
-    crate::process::current_ref().ok_or(Errno::EBADF)?.files.lock().table.get(fd.0)
-}
 
 fn creation(mode: u32) -> Creation {
     let umask = current().umask.load(Ordering::Relaxed);
@@ -195,7 +191,7 @@ pub fn openat(dirfd: Fd, path: UserAddr, flags: u32, mode: u32) -> SysResult {
     let path = path_arg(path)?;
     let create = creation(mode);
     let f = at(dirfd, &path, |ctx| OpenFile::open(ctx, &path, OpenFlags(flags), create))?;
-    current().files.lock().table.insert(f, flags & O_CLOEXEC != 0).map(|fd| fd as usize)
+    install(f, flags & O_CLOEXEC != 0)
 }
 
 pub fn close(fd: Fd) -> SysResult {

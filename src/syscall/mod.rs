@@ -26,6 +26,16 @@ pub use strace::enable as enable_strace;
 use crate::arch::trap::TrapFrame;
 use ringo_uapi::Errno;
 
+/// The open file behind descriptor `fd` of the running process.
+fn file(fd: Fd) -> Result<alloc::sync::Arc<ringo_fs::fdtable::OpenFile>, Errno> {
+    crate::process::current_ref().ok_or(Errno::EBADF)?.files.lock().table.get(fd.0)
+}
+
+/// Gives `file` the lowest free descriptor; returns it.
+fn install(file: alloc::sync::Arc<ringo_fs::fdtable::OpenFile>, cloexec: bool) -> ringo_uapi::SysResult {
+    crate::process::current().files.lock().table.insert(file, cloexec).map(|fd| fd as usize)
+}
+
 pub type Entry = extern "C" fn(u64, u64, u64, u64, u64, u64) -> i64;
 
 /// The table (contract: the HP vtable layout).

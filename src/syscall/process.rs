@@ -220,3 +220,44 @@ pub fn prctl(option: i32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64) ->
         _ => Err(Errno::EINVAL),
     }
 }
+
+/// Robust futex lists are recorded; the kernel does not walk them yet.
+pub fn get_robust_list(_pid: i32, head: UserAddr, len: UserAddr) -> SysResult {
+    head.write(&0u64)?;
+    len.write(&24u64)?;
+    Ok(0)
+}
+
+/// sched_getaffinity: every CPU the kernel brought up.
+pub fn sched_getaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
+    if pid != 0 && crate::process::lookup(pid as u32).is_none() {
+        return Err(Errno::ESRCH);
+    }
+    let cpus = crate::arch::percpu::count().max(1);
+    let bytes = cpus.div_ceil(64) * 8;
+    if size < bytes || !size.is_multiple_of(8) {
+        return Err(Errno::EINVAL);
+    }
+    let mut words = alloc::vec![0u64; cpus.div_ceil(64)];
+    for c in 0..cpus {
+        words[c / 64] |= 1 << (c % 64);
+    }
+    for (i, w) in words.iter().enumerate() {
+        mask.offset(8 * i as u64).write(w)?;
+    }
+    Ok(bytes)
+}
+
+/// Accepted when the mask names a CPU that exists; placement follows later.
+pub fn sched_setaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
+    if pid != 0 && crate::process::lookup(pid as u32).is_none() {
+        return Err(Errno::ESRCH);
+    }
+    let first: u64 = if size >= 8 { mask.read()? } else { return Err(Errno::EINVAL) };
+    let cpus = crate::arch::percpu::count().max(1);
+    let all = if cpus >= 64 { u64::MAX } else { (1u64 << cpus) - 1 };
+    if first & all == 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}

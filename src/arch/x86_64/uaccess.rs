@@ -20,19 +20,30 @@ global_asm!(
     r#"
     .section .text.uaccess, "ax"
 
+    /* stac/clac around user accesses, when SMAP is on (stac would be
+       #UD on a CPU without it). */
+    .macro ringo_user_begin
+    cmp byte ptr [rip + SMAP_ON], 0
+    je 9f
+    stac
+9:
+    .endm
+    .macro ringo_user_end
+    cmp byte ptr [rip + SMAP_ON], 0
+    je 9f
+    clac
+9:
+    .endm
+
     /* usize ringo_copy_user(dst, src, len): bytes NOT copied. */
     .global ringo_copy_user
 ringo_copy_user:
-    cmp byte ptr [rip + SMAP_ON], 0
-    je 8f
-    stac
-8:  mov rcx, rdx
+    ringo_user_begin
+    mov rcx, rdx
 2:  rep movsb
 3:  mov rax, rcx
-    cmp byte ptr [rip + SMAP_ON], 0
-    je 4f
-    clac
-4:  ret
+    ringo_user_end
+    ret
     .pushsection .ex_table, "a"
     .quad 2b, 3b
     .popsection
@@ -40,17 +51,13 @@ ringo_copy_user:
     /* usize ringo_clear_user(dst, len): bytes NOT zeroed. */
     .global ringo_clear_user
 ringo_clear_user:
-    cmp byte ptr [rip + SMAP_ON], 0
-    je 8f
-    stac
-8:  mov rcx, rsi
+    ringo_user_begin
+    mov rcx, rsi
     xor eax, eax
 2:  rep stosb
 3:  mov rax, rcx
-    cmp byte ptr [rip + SMAP_ON], 0
-    je 4f
-    clac
-4:  ret
+    ringo_user_end
+    ret
     .pushsection .ex_table, "a"
     .quad 2b, 3b
     .popsection
@@ -59,10 +66,8 @@ ringo_clear_user:
        `max` if none within max bytes, -1 on a fault. */
     .global ringo_strncpy_user
 ringo_strncpy_user:
-    cmp byte ptr [rip + SMAP_ON], 0
-    je 8f
-    stac
-8:  xor eax, eax
+    ringo_user_begin
+    xor eax, eax
 2:  cmp rax, rdx
     je 5f
 3:  movzx ecx, byte ptr [rsi + rax]
@@ -72,10 +77,8 @@ ringo_strncpy_user:
     inc rax
     jmp 2b
 4:  mov rax, -1
-5:  cmp byte ptr [rip + SMAP_ON], 0
-    je 6f
-    clac
-6:  ret
+5:  ringo_user_end
+    ret
     .pushsection .ex_table, "a"
     .quad 3b, 4b
     .popsection

@@ -76,8 +76,7 @@ pub fn print(w: &mut impl Write, rip: Option<u64>, mut rbp: u64) {
         let top = p.sched.kstack_top;
         (top - crate::process::KERNEL_STACK_PAGES as u64 * 4096, top)
     });
-    let bounds = crate::arch::stack_bounds_containing(rbp)
-        .or(task_stack.filter(|&(lo, hi)| (lo..hi).contains(&rbp)));
+    let bounds = crate::arch::stack_bounds_containing(rbp).or(task_stack.filter(|&(lo, hi)| (lo..hi).contains(&rbp)));
     let Some((lo, hi)) = bounds else {
         let _ = writeln!(w, "  (frame pointer {rbp:#x} is not on a kernel stack)");
         return;

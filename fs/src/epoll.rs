@@ -40,36 +40,18 @@ use ringo_uapi::events::{
     EPOLLEXCLUSIVE_OK_BITS, EPOLLHUP, EPOLLONESHOT,
 };
 use ringo_uapi::fs::O_RDWR;
-use spin::{Mutex, Once};
+use spin::Mutex;
 
+use crate::anon::new_anon_ino;
 use crate::fdtable::OpenFile;
 use crate::readiness::{PollEvents, new_wait_key, wake};
-use crate::vfs::{Inode, InodeKind, Metadata, NodeId, OpenFlags, alloc_anon_dev};
+use crate::vfs::{Inode, OpenFlags};
 
 /// What /proc/self/fd shows for an epoll descriptor.
 pub const EPOLL_NAME: &[u8] = b"anon_inode:[eventpoll]";
 
 /// Bits of an interest's mask that are modes, not events: never reported.
 const MODE_BITS: u32 = 0xffff_0000;
-
-/// The device number of Linux's anon_inodefs, shared by epoll, eventfd and
-/// timerfd files. (Linux also shares one inode number among them; here each
-/// object has its own, so inode identity still tells them apart.)
-pub(crate) fn anon_dev() -> u64 {
-    static DEV: Once<u64> = Once::new();
-    *DEV.call_once(alloc_anon_dev)
-}
-
-/// A fresh inode number for an anonymous object.
-pub(crate) fn new_anon_ino() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// What fstat shows for an anonymous object: no type bits, mode 0600.
-pub(crate) fn anon_metadata(ino: u64) -> Metadata {
-    Metadata::new(anon_dev(), ino, InodeKind::Anonymous, 0o600)
-}
 
 // Wake generations for edge detection. A table indexed by key rather than a
 // map so that `note_wake` takes no lock (wakes come from interrupts) and
@@ -460,21 +442,7 @@ impl Epoll {
 }
 
 impl Inode for Epoll {
-    fn metadata(&self) -> Metadata {
-        anon_metadata(self.ino)
-    }
-
-    fn kind(&self) -> InodeKind {
-        InodeKind::Anonymous
-    }
-
-    fn node_id(&self) -> NodeId {
-        NodeId { dev: anon_dev(), ino: self.ino }
-    }
-
-    fn seekable(&self) -> bool {
-        false
-    }
+    crate::anon::anon_inode_identity!();
 
     /// Readable when a wait would report something, so an epoll can be
     /// polled, selected and watched by another epoll.

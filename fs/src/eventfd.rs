@@ -16,10 +16,10 @@ use ringo_uapi::events::{EFD_CLOEXEC, EFD_MAX_COUNT, EFD_NONBLOCK, EFD_SEMAPHORE
 use ringo_uapi::fs::O_RDWR;
 use spin::Mutex;
 
-use crate::epoll::{anon_dev, anon_metadata, new_anon_ino};
+use crate::anon::new_anon_ino;
 use crate::fdtable::OpenFile;
 use crate::readiness::{PollEvents, new_wait_key, wake};
-use crate::vfs::{Inode, InodeKind, Metadata, NodeId, OpenFlags, ReadBuf, WriteBuf};
+use crate::vfs::{Inode, OpenFlags, ReadBuf, WriteBuf};
 
 /// What /proc/self/fd shows for an eventfd.
 pub const EVENTFD_NAME: &[u8] = b"anon_inode:[eventfd]";
@@ -82,21 +82,7 @@ impl EventFd {
 }
 
 impl Inode for EventFd {
-    fn metadata(&self) -> Metadata {
-        anon_metadata(self.ino)
-    }
-
-    fn kind(&self) -> InodeKind {
-        InodeKind::Anonymous
-    }
-
-    fn node_id(&self) -> NodeId {
-        NodeId { dev: anon_dev(), ino: self.ino }
-    }
-
-    fn seekable(&self) -> bool {
-        false
-    }
+    crate::anon::anon_inode_identity!();
 
     fn read_at(&self, _offset: u64, buf: &mut dyn WriteBuf, _flags: OpenFlags) -> Result<usize, Errno> {
         if buf.len() < COUNT_SIZE {
@@ -266,7 +252,7 @@ mod tests {
         assert!(f.flags().readable() && f.flags().writable());
         assert_eq!(f.path(), EVENTFD_NAME);
         let meta = f.metadata();
-        assert_eq!(meta.kind, InodeKind::Anonymous);
+        assert_eq!(meta.kind, crate::vfs::InodeKind::Anonymous);
         assert_eq!(meta.mode(), 0o600);
         assert_eq!(f.lseek(0, 0), Err(Errno::ESPIPE));
         assert!(eventfd_of(&f).is_some_and(|e| e.count() == 1));

@@ -8,6 +8,7 @@
 
 extern crate alloc;
 
+mod anon;
 pub mod binfmt;
 pub mod cpio;
 pub mod devfs;

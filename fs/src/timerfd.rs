@@ -28,10 +28,10 @@ use ringo_uapi::time::{
 };
 use spin::{Mutex, Once};
 
-use crate::epoll::{anon_dev, anon_metadata, new_anon_ino};
+use crate::anon::new_anon_ino;
 use crate::fdtable::OpenFile;
 use crate::readiness::{PollEvents, new_wait_key, wake};
-use crate::vfs::{Inode, InodeKind, Metadata, NodeId, OpenFlags, WriteBuf};
+use crate::vfs::{Inode, OpenFlags, WriteBuf};
 
 /// What /proc/self/fd shows for a timerfd.
 pub const TIMERFD_NAME: &[u8] = b"anon_inode:[timerfd]";
@@ -193,21 +193,7 @@ impl TimerFd {
 }
 
 impl Inode for TimerFd {
-    fn metadata(&self) -> Metadata {
-        anon_metadata(self.ino)
-    }
-
-    fn kind(&self) -> InodeKind {
-        InodeKind::Anonymous
-    }
-
-    fn node_id(&self) -> NodeId {
-        NodeId { dev: anon_dev(), ino: self.ino }
-    }
-
-    fn seekable(&self) -> bool {
-        false
-    }
+    crate::anon::anon_inode_identity!();
 
     /// The expirations since the last read, as a u64; EAGAIN when none.
     fn read_at(&self, _offset: u64, buf: &mut dyn WriteBuf, _flags: OpenFlags) -> Result<usize, Errno> {
@@ -535,7 +521,7 @@ mod tests {
         assert_eq!(f.path(), TIMERFD_NAME);
         assert!(!f.flags().nonblock());
         assert_eq!(f.flags().bits() & O_CLOEXEC, 0);
-        assert_eq!(f.metadata().kind, InodeKind::Anonymous);
+        assert_eq!(f.metadata().kind, crate::vfs::InodeKind::Anonymous);
         assert!(timerfd_of(&f).is_some());
     }
 }

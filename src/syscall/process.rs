@@ -196,7 +196,9 @@ pub fn prctl(option: i32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64) ->
     match option {
         PR_SET_NAME => {
             let mut name = [0u8; 16];
-            let bytes = arg2.read_cstr(4096).or_else(|e| if e == Errno::ENAMETOOLONG { Ok(alloc::vec::Vec::new()) } else { Err(e) })?;
+            let bytes = arg2
+                .read_cstr(4096)
+                .or_else(|e| if e == Errno::ENAMETOOLONG { Ok(alloc::vec::Vec::new()) } else { Err(e) })?;
             let n = bytes.len().min(15);
             name[..n].copy_from_slice(&bytes[..n]);
             *me.comm.lock() = name;

@@ -722,12 +722,15 @@ mod tests {
             };
             for line in text.lines() {
                 let w: Vec<_> = line.split_whitespace().collect();
-                if w.len() >= 3 && w[0] == "#define" && w[1].starts_with('E')
-                    && let Ok(code) = w[2].parse::<i32>() {
-                        let e = Errno::from_code(code).unwrap_or_else(|| panic!("{} = {code} missing", w[1]));
-                        assert_eq!(e.code(), code);
-                        assert_eq!(e.name(), w[1]);
-                    }
+                if w.len() >= 3
+                    && w[0] == "#define"
+                    && w[1].starts_with('E')
+                    && let Ok(code) = w[2].parse::<i32>()
+                {
+                    let e = Errno::from_code(code).unwrap_or_else(|| panic!("{} = {code} missing", w[1]));
+                    assert_eq!(e.code(), code);
+                    assert_eq!(e.name(), w[1]);
+                }
             }
         }
     }

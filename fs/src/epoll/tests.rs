@@ -347,7 +347,7 @@ fn epoll_files_look_like_linux() {
     assert_eq!(epoll_create1(0x1).err(), Some(Errno::EINVAL));
     let f = epoll_create1(EPOLL_CLOEXEC).expect("epoll");
     assert_eq!(f.path(), EPOLL_NAME);
-    assert_eq!(f.metadata().kind, InodeKind::Anonymous);
+    assert_eq!(f.metadata().kind, crate::vfs::InodeKind::Anonymous);
     assert_eq!(f.metadata().mode(), 0o600);
     assert_eq!(f.read(&mut &mut [0u8; 8][..]), Err(Errno::EINVAL));
     let (r, _w) = pipe2(0).expect("pipe");

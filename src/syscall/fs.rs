@@ -149,11 +149,13 @@ fn iovecs(iov: UserAddr, count: i32) -> Result<Vec<[u64; 2]>, Errno> {
     Ok(v)
 }
 
-pub fn readv(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
+/// readv/writev: `io` per buffer until one comes up short; an error after
+/// some bytes moved ends the call with what moved, as Linux does.
+fn vectored(fd: Fd, iov: UserAddr, count: i32, io: fn(&Arc<OpenFile>, u64, usize) -> SysResult) -> SysResult {
     let f = file(fd)?;
     let mut total = 0;
     for [base, len] in iovecs(iov, count)? {
-        let n = match read_file(&f, base, len as usize) {
+        let n = match io(&f, base, len as usize) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -166,21 +168,12 @@ pub fn readv(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
     Ok(total)
 }
 
+pub fn readv(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
+    vectored(fd, iov, count, read_file)
+}
+
 pub fn writev(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
-    let f = file(fd)?;
-    let mut total = 0;
-    for [base, len] in iovecs(iov, count)? {
-        let n = match write_file(&f, base, len as usize) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        if n < len as usize {
-            break;
-        }
-    }
-    Ok(total)
+    vectored(fd, iov, count, write_file)
 }
 
 pub fn open(path: UserAddr, flags: u32, mode: u32) -> SysResult {

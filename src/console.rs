@@ -4,7 +4,7 @@
 //! fault inside a print can still be reported.
 
 use core::fmt::{self, Write};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use crate::arch::serial::Serial;
 

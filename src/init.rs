@@ -10,7 +10,7 @@ use ringo_boot::cmdline::KernelArgs;
 use ringo_fs::fdtable::OpenFile;
 use ringo_fs::vfs::{InodeKind, OpenFlags};
 
-use crate::arch::{cpu, paging, power};
+use crate::arch::{paging, power};
 use crate::boot_info::BootInfo;
 use crate::process::{Image, Process};
 use crate::{exec, files, println, sched};
@@ -99,7 +99,6 @@ fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) ->
     let Ok(p) = Process::create(0, aspace, fds, image, None) else { panic!("no memory for init") };
     log::info!("starting init: {path}");
     p.start(&exec::initial_frame(loaded.entry, loaded.stack_pointer));
-    cpu::disable_interrupts();
-    sched::schedule();
-    unreachable!("the boot context was resumed");
+    // The boot stack becomes this CPU's idle loop.
+    sched::run_idle()
 }

@@ -28,6 +28,7 @@ mod procfs;
 mod random;
 mod sched;
 mod signals;
+mod sync;
 mod syscall;
 mod time;
 mod usermem;
@@ -130,6 +131,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         }
     };
 
+    sched::set_online_cpus(cpus);
     let boot_us = tsc::micros_since_boot();
     println!(
         "ringo: ready: {cpus} CPUs, {} MiB memory, accel {}, boot {}.{:03} ms",
@@ -150,12 +152,15 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     init::run(&boot, &args)
 }
 
-/// The boot CPU's timer tick: console input, then the scheduler.
+/// Every CPU's timer tick: the scheduler; on the boot CPU also console
+/// input and the process-wide timers.
 pub fn tick(from_user: bool) {
-    // Terminal input may signal process groups: only where no process
-    // lock can be held by the interrupted code.
-    if from_user || sched::interrupted_idle() {
+    // Terminal input may signal process groups, timers signal processes:
+    // only where no process lock can be held by the interrupted code.
+    if arch::percpu::current_index() == 0 && (from_user || sched::interrupted_idle()) {
         fshooks::poll_serial_input();
+        process::timer_signals(time::monotonic_ns());
+        ringo_fs::timerfd::expire_due();
     }
     sched::tick(from_user);
 }

@@ -14,7 +14,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use buddy_system_allocator::Heap;
 use ringo_mm::frames::{FrameAllocator, Stats};
 use ringo_mm::memmap::MemoryMap;
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use crate::arch::paging::{self, BOOT_DIRECT_MAP, PHYS_OFFSET, phys_to_virt};
 

@@ -8,11 +8,11 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use crate::arch::trap::TrapFrame;
 use crate::arch::{context, cpu, paging, percpu, power};
-use crate::usermem::{AddressSpace, FaultError};
+use crate::usermem::{AddressSpace, FaultError, SharedAspace};
 use crate::{mem, sched};
 
 pub const KERNEL_STACK_PAGES: usize = 16;
@@ -59,6 +59,18 @@ pub struct SchedState {
     pub kstack_top: u64,
     /// FPU/SSE/AVX state while not running (FPU_AREA bytes, page-aligned).
     pub fpu_phys: u64,
+    /// Set once `schedule` has committed to taking the task off its CPU
+    /// (sleeping, stopped, dead): a waker must then queue it. While clear,
+    /// a task that set itself sleeping still runs, and a waker only marks
+    /// it running again. The lock orders the two sides.
+    pub parked: Mutex<bool>,
+    /// A CPU is on the task's kernel stack (running it, or switching away
+    /// from it): no other CPU may switch to it until it is clear.
+    pub on_cpu: AtomicBool,
+    /// The CPU it last ran on (where a wakeup tries first).
+    pub cpu: AtomicU32,
+    /// CPUs it may run on (sched_setaffinity), bit per CPU.
+    pub affinity: AtomicU64,
 }
 
 /// What exec replaces.
@@ -102,6 +114,10 @@ pub struct ThreadGroup {
     pub children_cpu_ns: AtomicU64,
     /// exit_group's wait status, once a thread called it.
     pub exit_status: Mutex<Option<i32>>,
+    /// Set by the last thread out once the leader holds the process's
+    /// wait status: only then may the parent collect it (threads on other
+    /// CPUs may still be on their way out before).
+    pub ended: AtomicBool,
 }
 
 /// Per-thread signal state: mask, thread-directed pending signals,
@@ -144,7 +160,7 @@ pub struct Process {
     /// The process id: the first thread's id.
     pub tgid: u32,
     pub ppid: AtomicU32,
-    pub aspace: Arc<Mutex<AddressSpace>>,
+    pub aspace: Arc<SharedAspace>,
     pub files: Arc<Mutex<crate::files::Files>>,
     pub image: Arc<Mutex<Image>>,
     pub sig_actions: Arc<Mutex<SigActions>>,
@@ -187,32 +203,46 @@ pub struct Process {
 }
 
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
-static CURRENT: Mutex<Option<Arc<Process>>> = Mutex::new(None);
-/// The same task as CURRENT, for hot paths that need no reference count.
-static CURRENT_PTR: core::sync::atomic::AtomicPtr<Process> = core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
 /// The process running on this CPU.
 pub fn current() -> Arc<Process> {
-    CURRENT.lock().clone().expect("a process is running")
+    try_current().expect("a process is running")
 }
 
-/// The running process, if any (none while the kernel starts init).
+/// The running process, if any (none while the kernel starts init, and on
+/// an idle CPU).
 pub fn try_current() -> Option<Arc<Process>> {
-    CURRENT.lock().clone()
+    let p = current_ref()?;
+    // SAFETY: the CPU's current-task slot holds a strong reference (see
+    // `set_current`), so the count is at least one while we add ours.
+    unsafe {
+        Arc::increment_strong_count(p as *const Process);
+        Some(Arc::from_raw(p as *const Process))
+    }
 }
 
-pub fn set_current(p: Arc<Process>) {
-    CURRENT_PTR.store(Arc::as_ptr(&p) as *mut Process, Ordering::Release);
-    *CURRENT.lock() = Some(p);
+/// Makes `next` this CPU's current task (None: the CPU goes idle). The
+/// per-CPU slot owns one strong reference to the task it names.
+pub fn set_current(next: Option<Arc<Process>>) {
+    let new = next.map_or(0, |p| Arc::into_raw(p) as u64);
+    let old = percpu::this().current_task.swap(new, Ordering::AcqRel);
+    if old != 0 {
+        // SAFETY: the slot's reference, made by `Arc::into_raw` above.
+        drop(unsafe { Arc::from_raw(old as *const Process) });
+    }
 }
 
 /// The running task without touching its reference count (the syscall
-/// and signal fast paths). `None` before init runs.
+/// and signal fast paths). `None` before init runs and while idle.
 pub fn current_ref() -> Option<&'static Process> {
-    let p = CURRENT_PTR.load(Ordering::Acquire);
-    // SAFETY: CURRENT holds an Arc to this task for as long as it runs on
-    // this CPU, and only the running task's own code uses the reference.
+    if !percpu::installed() {
+        return None;
+    }
+    let p = percpu::current_task() as *const Process;
+    // SAFETY: the slot holds a reference for as long as the task runs on
+    // this CPU, and a task only reads its own slot: if it migrates, the
+    // new CPU's slot names the same task.
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
@@ -235,7 +265,7 @@ pub struct NoMemory;
 
 /// The parts of a task that its process's threads share.
 pub struct Shared {
-    pub aspace: Arc<Mutex<AddressSpace>>,
+    pub aspace: Arc<SharedAspace>,
     pub files: Arc<Mutex<crate::files::Files>>,
     pub image: Arc<Mutex<Image>>,
     pub sig_actions: Arc<Mutex<SigActions>>,
@@ -254,7 +284,7 @@ impl Process {
         fpu_from: Option<&Process>,
     ) -> Result<Arc<Process>, NoMemory> {
         let shared = Shared {
-            aspace: Arc::new(Mutex::new(aspace)),
+            aspace: Arc::new(SharedAspace::new(aspace)),
             files: Arc::new(Mutex::new(files)),
             image: Arc::new(Mutex::new(image)),
             sig_actions: Arc::new(Mutex::new([[0; 4]; 64])),
@@ -264,6 +294,7 @@ impl Process {
                 dead_cpu_ns: AtomicU64::new(0),
                 children_cpu_ns: AtomicU64::new(0),
                 exit_status: Mutex::new(None),
+                ended: AtomicBool::new(false),
             }),
             tgid: None,
         };
@@ -326,6 +357,10 @@ impl Process {
                 kstack_phys: kstack,
                 kstack_top,
                 fpu_phys: fpu,
+                parked: Mutex::new(true),
+                on_cpu: AtomicBool::new(false),
+                cpu: AtomicU32::new(crate::arch::percpu::current_index() as u32),
+                affinity: AtomicU64::new(fpu_from.map_or(u64::MAX, |p| p.sched.affinity.load(Ordering::Relaxed))),
             },
             wait_status: AtomicI32::new(0),
             state_change_unreported: AtomicU8::new(0),
@@ -489,11 +524,9 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
         drop(files);
         reparent_children(&me);
         if let Ok(empty) = AddressSpace::new() {
-            // The kernel half stays mapped in the empty space; switch to it
-            // before tearing down the old one.
-            empty.activate();
-            let old = core::mem::replace(&mut *me.aspace.lock(), empty);
-            old.destroy();
+            // The kernel half stays mapped in the empty space, which this
+            // CPU switches to before the old one is torn down.
+            me.aspace.replace(empty).destroy();
         }
     }
     cpu::disable_interrupts();
@@ -501,7 +534,6 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
     if me.pid != me.tgid {
         me.group.dead_cpu_ns.fetch_add(me.cpu_ns.load(Ordering::Acquire), Ordering::AcqRel);
     }
-    me.wait_status.store(status, Ordering::Release);
     if me.pid != me.tgid {
         // A thread other than the first is never waited for.
         me.autoreap.store(true, Ordering::Release);
@@ -509,6 +541,7 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
     me.sched.state.store(TaskState::Zombie as u8, Ordering::Release);
     if last && let Some(leader) = &leader {
         leader.wait_status.store(status, Ordering::Release);
+        me.group.ended.store(true, Ordering::Release);
         let ppid = leader.ppid.load(Ordering::Relaxed);
         if let Some(parent) = lookup(ppid) {
             let code = if status & 0x7f == 0 { 1 } else { 2 };
@@ -568,6 +601,8 @@ pub fn reap(p: &Arc<Process>) {
     let child_total = p.cpu_ns.load(Ordering::Acquire)
         + p.group.dead_cpu_ns.load(Ordering::Acquire)
         + p.group.children_cpu_ns.load(Ordering::Acquire);
+    // Its CPU may still be switching away from it.
+    sched::wait_off_cpu(p);
     TABLE.lock().remove(&p.pid);
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
         parent.children.lock().retain(|&c| c != p.pid);

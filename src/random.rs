@@ -3,7 +3,7 @@
 //! generator keyed at boot from the TSC's low bits (weak entropy, but a
 //! sound generator: better than nothing on an old CPU).
 
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use crate::arch::cpu;
 

@@ -1,22 +1,33 @@
-//! The scheduler, for now on the boot CPU only: a FIFO run queue, time
-//! slices from the local APIC timer (a task running in ring 3 when its slice
-//! ends goes to the back of the queue), and sleeping on wait keys. A wait
-//! key is any number both sides agree on (an object's address, a pid); a
-//! wakeup makes every task sleeping on that key runnable, and sleepers
-//! recheck their condition, so spurious wakeups are harmless.
+//! The per-CPU scheduler. Each CPU runs tasks from its own FIFO run queue
+//! (ringo_sched::RunQueues) in 20 ms slices of its local APIC timer; a CPU
+//! with nothing queued steals from the longest other queue, and with
+//! nothing to steal it halts in its idle loop (on its boot stack, with the
+//! kernel's page tables loaded) until an interrupt. A woken task goes to
+//! its previous CPU if that one idles, else to another idle CPU, else back
+//! to its previous CPU; an idle target is woken by an IPI.
 //!
-//! Per-CPU run queues, work stealing and wakeups across CPUs by IPI come
-//! with the threads work; the interfaces here stay.
+//! Sleeping uses wait keys: any number both sides agree on (an object's
+//! address, a pid); a wakeup makes every task sleeping on that key
+//! runnable, and sleepers recheck their condition, so spurious wakeups are
+//! harmless. Sleeps with a timeout also sit in the timer list of the CPU
+//! they started on, which that CPU's tick serves.
+//!
+//! Going to sleep on SMP: a task marks itself sleeping, registers, checks
+//! its condition and calls `schedule`, which commits ("parks") it under
+//! the task's `parked` lock. A wakeup before the commit only marks the task
+//! running again (it is still on its CPU and `schedule` returns at once); a
+//! wakeup after it queues the task. A CPU switching to a task first waits
+//! until the CPU that ran it has left its stack (`on_cpu`).
 
-use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
-use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
-use spin::Mutex;
+use ringo_sched::{RunQueues, TimerList, WaitTable};
 
-use crate::arch::{context, cpu, percpu};
+use crate::arch::percpu::{self, MAX_CPUS};
+use crate::arch::{apic, context, cpu, paging, tlb, trap};
 use crate::process::{self, Process, TaskState};
+use crate::sync::Mutex;
 
 /// Timer ticks a task may run before another runnable task gets the CPU.
 const SLICE_TICKS: u32 = 2;
@@ -24,66 +35,112 @@ const SLICE_TICKS: u32 = 2;
 /// Every wakeup also wakes sleepers on this key: poll and select wait on it.
 pub const ANY_EVENT: u64 = u64::MAX;
 
-/// Taken only with interrupts off, so the timer interrupt may take it too.
-/// Tasks are held by Arc here so that waking needs no process-table lock.
-struct Queues {
-    runnable: VecDeque<Arc<Process>>,
-    /// key -> tasks sleeping on it.
-    waiting: BTreeMap<u64, Vec<Arc<Process>>>,
-    /// (deadline ns, task) of sleeps with a timeout.
-    timed: Vec<(u64, Arc<Process>)>,
+/// A task in a run queue.
+#[derive(Clone)]
+struct Queued(Arc<Process>);
+
+impl ringo_sched::Task for Queued {
+    fn allowed_on(&self, cpu: usize) -> bool {
+        cpu < 64 && self.0.sched.affinity.load(Ordering::Relaxed) & (1 << cpu) != 0
+    }
 }
 
-static QUEUES: Mutex<Queues> =
-    Mutex::new(Queues { runnable: VecDeque::new(), waiting: BTreeMap::new(), timed: Vec::new() });
-static TICKS_LEFT: AtomicU32 = AtomicU32::new(SLICE_TICKS);
-/// Scratch slot for the context of a task that will never run again.
-static DEAD_RSP: AtomicU64 = AtomicU64::new(0);
-/// Set while the CPU halts in `schedule` with nothing to run: a timer
-/// interrupt then interrupted no kernel code holding locks.
-static IDLE: AtomicBool = AtomicBool::new(false);
+/// What each CPU keeps besides its run queue. Its locks are taken with
+/// interrupts off.
+struct CpuSched {
+    timers: Mutex<TimerList<Arc<Process>>>,
+    ticks_left: AtomicU32,
+    /// The task this CPU just switched away from, finished (on_cpu
+    /// cleared, freed if dead) on the other side of the switch.
+    prev: Mutex<Option<Arc<Process>>>,
+}
+
+static CPUS: [CpuSched; MAX_CPUS] = [const {
+    CpuSched { timers: Mutex::new(TimerList::new()), ticks_left: AtomicU32::new(SLICE_TICKS), prev: Mutex::new(None) }
+}; MAX_CPUS];
+static RUNQ: RunQueues<Queued, MAX_CPUS> = RunQueues::new();
+static WAITS: Mutex<WaitTable<Arc<Process>>> = Mutex::new(WaitTable::new());
+
+fn here() -> usize {
+    percpu::this().index
+}
+
+/// CPUs 0..n schedule tasks (after SMP bring-up).
+pub fn set_online_cpus(n: usize) {
+    RUNQ.set_online(n);
+}
 
 /// Whether an interrupt that arrived from kernel mode may take locks that
-/// process context takes with interrupts on (it may when the CPU was idle).
+/// process context takes with interrupts on: it may when this CPU was
+/// halted in its idle loop.
 pub fn interrupted_idle() -> bool {
-    IDLE.load(Ordering::Relaxed)
+    percpu::installed() && RUNQ.is_idle(here())
 }
 
-/// Makes `p` runnable (if it is not already).
+/// Makes `p` runnable if it sleeps (or is new).
 pub fn make_runnable(p: &Arc<Process>) {
     cpu::without_interrupts(|| {
-        let prev = p.sched.state.swap(TaskState::Runnable as u8, Ordering::AcqRel);
-        if prev == TaskState::Sleeping as u8 || prev == TaskState::New as u8 {
-            QUEUES.lock().runnable.push_back(p.clone());
-        } else if prev != TaskState::Runnable as u8 {
-            // Running, stopped, zombie: leave the state as it was.
-            p.sched.state.store(prev, Ordering::Release);
+        let mut parked = p.sched.parked.lock();
+        let s = p.sched.state.load(Ordering::Acquire);
+        if s != TaskState::Sleeping as u8 && s != TaskState::New as u8 {
+            return;
+        }
+        if *parked {
+            *parked = false;
+            p.sched.state.store(TaskState::Runnable as u8, Ordering::Release);
+            drop(parked);
+            enqueue(p.clone());
+        } else {
+            // Still on its CPU before `schedule` committed: it keeps going.
+            p.sched.state.store(TaskState::Running as u8, Ordering::Release);
         }
     });
+}
+
+/// Queues a runnable task where it can start soonest; wakes that CPU if
+/// it idles.
+fn enqueue(p: Arc<Process>) {
+    let me = here();
+    let last = p.sched.cpu.load(Ordering::Relaxed) as usize;
+    let q = Queued(p);
+    let target = RUNQ.place(&q, last, me);
+    RUNQ.push(target, q);
+    if target != me && RUNQ.is_idle(target) {
+        send_reschedule(target);
+    }
+}
+
+fn send_reschedule(cpu: usize) {
+    if let Some(c) = percpu::cpu(cpu) {
+        apic::send_ipi(c, trap::VECTOR_RESCHEDULE);
+    }
 }
 
 /// Wakes every task sleeping on `key` (and every poll/select sleeper).
 pub fn wake(key: u64) {
     cpu::without_interrupts(|| {
-        let mut woken = Vec::new();
-        {
-            let mut q = QUEUES.lock();
-            for k in [key, ANY_EVENT] {
-                if let Some(list) = q.waiting.remove(&k) {
-                    woken.extend(list);
-                }
-            }
-        }
+        let woken = {
+            let mut w = WAITS.lock();
+            let mut list = w.take(key);
+            list.extend(w.take(ANY_EVENT));
+            list
+        };
         for p in woken {
             make_runnable(&p);
         }
     });
 }
 
-/// Wakes one task directly (a signal for it).
+/// Wakes one task directly (a signal for it). A task running on another
+/// CPU is interrupted so that it sees the signal on its way back to user
+/// space, as Linux's kick_process.
 pub fn wake_task(p: &Arc<Process>) {
-    if p.sched.state.load(Ordering::Acquire) == TaskState::Sleeping as u8 {
-        make_runnable(p);
+    make_runnable(p);
+    if p.sched.state.load(Ordering::Acquire) == TaskState::Running as u8 {
+        let cpu = p.sched.cpu.load(Ordering::Relaxed) as usize;
+        if percpu::installed() && cpu != here() {
+            send_reschedule(cpu);
+        }
     }
 }
 
@@ -101,25 +158,27 @@ pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -
     let me = process::current();
     loop {
         let outcome = cpu::without_interrupts(|| {
-            if ready() {
-                return Some(Ok(()));
-            }
-            if me.signal_pending() {
-                return Some(Err(Interrupted::Signal));
-            }
-            if deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
-                return Some(Err(Interrupted::Timeout));
-            }
-            {
-                let mut q = QUEUES.lock();
-                for &k in keys {
-                    q.waiting.entry(k).or_default().push(me.clone());
-                }
-                if let Some(d) = deadline {
-                    q.timed.push((d, me.clone()));
-                }
-            }
+            // Sleeping first, then registered, then the condition checked:
+            // a waker that changes the condition after the check finds the
+            // registration, and one before it is seen by the check.
             me.sched.state.store(TaskState::Sleeping as u8, Ordering::Release);
+            WAITS.lock().add(keys, &me);
+            if let Some(d) = deadline {
+                CPUS[here()].timers.lock().add(d, me.clone());
+            }
+            let early = if ready() {
+                Some(Ok(()))
+            } else if me.signal_pending() {
+                Some(Err(Interrupted::Signal))
+            } else if deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
+                Some(Err(Interrupted::Timeout))
+            } else {
+                None
+            };
+            if early.is_some() {
+                me.sched.state.store(TaskState::Running as u8, Ordering::Release);
+                return early;
+            }
             schedule();
             None
         });
@@ -145,131 +204,189 @@ pub fn sleep_until(deadline: u64) -> Result<(), Interrupted> {
     }
 }
 
-/// Gives up the CPU if another task is runnable.
+/// Gives up the CPU if another task is queued here (sched_yield, the end
+/// of a slice). A task whose affinity no longer allows this CPU moves.
 pub fn yield_now() {
     cpu::without_interrupts(|| {
+        let me_cpu = here();
         let me = process::current();
-        if QUEUES.lock().runnable.is_empty() {
+        let allowed = Queued(me.clone());
+        let must_move = !ringo_sched::Task::allowed_on(&allowed, me_cpu);
+        if RUNQ.is_empty(me_cpu) && !must_move {
             return;
         }
-        make_runnable_requeue(&me);
+        me.sched.state.store(TaskState::Runnable as u8, Ordering::Release);
+        if must_move {
+            enqueue(me.clone());
+        } else {
+            RUNQ.push(me_cpu, allowed);
+        }
+        drop(me);
         schedule();
     });
 }
 
-fn make_runnable_requeue(p: &Arc<Process>) {
-    p.sched.state.store(TaskState::Runnable as u8, Ordering::Release);
-    QUEUES.lock().runnable.push_back(p.clone());
-}
-
-/// From the timer interrupt: wakes timed-out sleepers; when the current
-/// task's slice is over and it was in ring 3, switches. Work that takes
-/// process locks (interval timers) only runs when the interrupt came from
-/// ring 3 or the idle loop, where no such lock can be held.
+/// From the timer interrupt of every CPU: wakes this CPU's due sleepers;
+/// when the running task's slice is over, it was in ring 3 and another
+/// task is queued here, switches.
 pub fn tick(from_user: bool) {
+    let me = here();
     let now = crate::time::monotonic_ns();
-    let due: Vec<Arc<Process>> = {
-        let mut q = QUEUES.lock();
-        let mut due = Vec::new();
-        q.timed.retain(|(d, p)| {
-            if *d <= now {
-                due.push(p.clone());
-                false
-            } else {
-                true
-            }
-        });
-        // Sleepers also sit on their keys: drop those entries of tasks
-        // that are no longer asleep, so the lists do not grow.
-        q.waiting.retain(|_, list| {
-            list.retain(|p| p.sched.state.load(Ordering::Relaxed) == TaskState::Sleeping as u8);
-            !list.is_empty()
-        });
-        due
-    };
+    let due = CPUS[me].timers.lock().take_due(now);
     for p in due {
-        wake_task(&p);
+        make_runnable(&p);
     }
-    if from_user || interrupted_idle() {
-        process::timer_signals(now);
-        ringo_fs::timerfd::expire_due();
+    if me == 0 {
+        // Sleepers also sit on their keys: drop the entries of tasks that
+        // are no longer asleep, so the lists do not grow.
+        WAITS.lock().prune(is_asleep);
     }
-    if TICKS_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
-        TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);
-        if from_user && process::try_current().is_some() {
+    if CPUS[me].ticks_left.fetch_sub(1, Ordering::Relaxed) <= 1 {
+        CPUS[me].ticks_left.store(SLICE_TICKS, Ordering::Relaxed);
+        if from_user && process::current_ref().is_some() {
             yield_now();
         }
     }
 }
 
-/// Runs the next runnable task; the caller has set its own state (Runnable
-/// and queued, Sleeping, Zombie...). With nothing runnable the CPU halts
-/// until an interrupt makes something runnable. Interrupts must be off.
-pub fn schedule() {
-    let prev = process::try_current();
-    // Time in here (and halted in the idle loop) is nobody's CPU time.
-    if let Some(p) = &prev {
-        p.account_stop();
+fn is_asleep(p: &Arc<Process>) -> bool {
+    p.sched.state.load(Ordering::Relaxed) == TaskState::Sleeping as u8
+}
+
+/// The next task for CPU `me`: its own queue first, then a stolen one.
+fn pick(me: usize) -> Option<Arc<Process>> {
+    loop {
+        let Queued(t) = RUNQ.pop(me).or_else(|| RUNQ.steal(me))?;
+        if t.sched.state.load(Ordering::Acquire) == TaskState::Runnable as u8 {
+            return Some(t);
+        }
+        // Stopped or killed while queued: it is no longer ours to run.
     }
-    let next = loop {
-        let n = QUEUES.lock().runnable.pop_front();
-        match n {
-            Some(n) if n.sched.state.load(Ordering::Acquire) == TaskState::Runnable as u8 => break n,
-            Some(_) => continue,
-            None => {
-                // Nothing to run: wait for an interrupt to make something
-                // runnable, on this (the previous task's) stack.
-                IDLE.store(true, Ordering::Relaxed);
-                cpu::enable_interrupts_and_halt();
-                cpu::disable_interrupts();
-                IDLE.store(false, Ordering::Relaxed);
+}
+
+/// Leaves the CPU to the next runnable task; the caller has set its own
+/// state (Runnable and queued, Sleeping, Stopped, Zombie). Returns when
+/// the task runs again, or at once if it was woken before it could leave.
+/// Interrupts must be off.
+pub fn schedule() {
+    let Some(prev) = process::try_current() else {
+        unreachable!("schedule without a current task");
+    };
+    {
+        let mut parked = prev.sched.parked.lock();
+        let s = prev.sched.state.load(Ordering::Acquire);
+        if s == TaskState::Running as u8 {
+            // Woken between setting itself asleep and getting here.
+            return;
+        }
+        if s != TaskState::Runnable as u8 {
+            *parked = true;
+        }
+    }
+    prev.account_stop();
+    let me = here();
+    match pick(me) {
+        Some(next) if Arc::ptr_eq(&prev, &next) => {
+            // It was queued here (a yield with nothing else to run).
+            next.sched.state.store(TaskState::Running as u8, Ordering::Release);
+            next.account_start();
+        }
+        next => switch_to(Some(prev), next),
+    }
+    CPUS[me].ticks_left.store(SLICE_TICKS, Ordering::Relaxed);
+}
+
+/// Switches from `prev` (None: the idle loop) to `next` (None: the idle
+/// loop). Interrupts are off.
+fn switch_to(prev: Option<Arc<Process>>, next: Option<Arc<Process>>) {
+    let this_cpu = percpu::this();
+    let me = this_cpu.index;
+    let save: *mut u64 = match &prev {
+        Some(p) => {
+            p.save_user_registers();
+            p.sched.ctx_rsp.as_ptr()
+        }
+        None => this_cpu.idle_rsp.as_ptr(),
+    };
+    let next_rsp = match &next {
+        Some(n) => {
+            assert!(!n.reaped.load(Ordering::Acquire), "switching to reaped pid {}", n.pid);
+            // Its previous CPU may still be switching away from it.
+            while n.sched.on_cpu.load(Ordering::Acquire) {
+                tlb::serve_requests();
+                core::hint::spin_loop();
             }
+            n.sched.on_cpu.store(true, Ordering::Release);
+            n.sched.cpu.store(me as u32, Ordering::Relaxed);
+            n.sched.state.store(TaskState::Running as u8, Ordering::Release);
+            n.account_start();
+            this_cpu.set_kernel_stack(n.sched.kstack_top);
+            n.aspace.activate();
+            n.load_user_registers();
+            n.sched.ctx_rsp.load(Ordering::Acquire)
+        }
+        None => {
+            paging::activate_kernel_root();
+            this_cpu.idle_rsp.load(Ordering::Acquire)
         }
     };
-    next.sched.state.store(TaskState::Running as u8, Ordering::Release);
-    next.account_start();
-    TICKS_LEFT.store(SLICE_TICKS, Ordering::Relaxed);
-    if let Some(prev) = &prev
-        && Arc::ptr_eq(prev, &next)
-    {
-        return;
-    }
-    switch_to(prev, next);
-}
-
-fn switch_to(prev: Option<Arc<Process>>, next: Arc<Process>) {
-    assert!(!next.reaped.load(Ordering::Acquire), "switching to reaped pid {}", next.pid);
-    let this_cpu = percpu::current().expect("per-CPU block installed");
-    if let Some(p) = &prev {
-        p.save_user_registers();
-    }
-    this_cpu.set_kernel_stack(next.sched.kstack_top);
-    next.aspace.lock().activate();
-    next.load_user_registers();
-    let next_rsp = next.sched.ctx_rsp.load(Ordering::Acquire);
-    let save: *mut u64 = match &prev {
-        Some(p) if p.sched.state.load(Ordering::Acquire) != TaskState::Zombie as u8 => p.sched.ctx_rsp.as_ptr(),
-        _ => DEAD_RSP.as_ptr(),
-    };
-    if let Some(p) = &prev
-        && p.autoreap.load(Ordering::Acquire)
-        && p.state() == TaskState::Zombie
-    {
-        DEAD.lock().push(p.clone());
-    }
+    CPUS[me].ticks_left.store(SLICE_TICKS, Ordering::Relaxed);
     process::set_current(next);
-    // The Arcs are dropped before switching: the process table keeps the
-    // tasks alive, and a dead task's stack is only freed by its reaper.
-    drop(prev);
-    // SAFETY: next_rsp was saved by switch (or prepared for a new task) and
-    // the task is not running; interrupts are off.
+    // `prev` stays referenced until the other side has left its stack.
+    *CPUS[me].prev.lock() = prev;
+    // SAFETY: next_rsp was saved by a switch (or prepared for a new task,
+    // or is this CPU's idle loop) and nothing else runs on that stack
+    // (on_cpu was clear); interrupts are off.
     unsafe { context::switch(save, next_rsp) };
-    // Back on some task's stack: dead threads left behind can go now.
-    let dead: Vec<Arc<Process>> = core::mem::take(&mut *DEAD.lock());
-    for d in dead {
-        process::reap_thread(&d);
+    finish_switch();
+}
+
+/// Runs first on the stack switched to (also from a new task's first
+/// entry): the task switched away from may now run elsewhere, or be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn ringo_finish_switch() {
+    finish_switch();
+}
+
+fn finish_switch() {
+    let Some(prev) = CPUS[here()].prev.lock().take() else { return };
+    prev.sched.on_cpu.store(false, Ordering::Release);
+    if prev.autoreap.load(Ordering::Acquire) && prev.state() == TaskState::Zombie {
+        process::reap_thread(&prev);
     }
 }
 
-/// Dead threads to free once the CPU has left their stacks.
-static DEAD: Mutex<Vec<Arc<Process>>> = Mutex::new(Vec::new());
+/// Waits until no CPU is on `p`'s kernel stack (before it is freed).
+pub fn wait_off_cpu(p: &Process) {
+    while p.sched.on_cpu.load(Ordering::Acquire) {
+        tlb::serve_requests();
+        core::hint::spin_loop();
+    }
+}
+
+/// Whether a task is off every CPU for good.
+pub fn is_gone(p: &Process) -> bool {
+    p.state() == TaskState::Zombie && !p.sched.on_cpu.load(Ordering::Acquire)
+}
+
+/// The idle loop of this CPU, on the stack it booted on: runs whatever
+/// becomes runnable, halts otherwise. Never returns.
+pub fn run_idle() -> ! {
+    let me = here();
+    paging::activate_kernel_root();
+    loop {
+        cpu::disable_interrupts();
+        // Idle before the last look: a waker that queues after the look
+        // sees the mark and sends an IPI, which ends the halt.
+        RUNQ.set_idle(me, true);
+        if let Some(next) = pick(me) {
+            RUNQ.set_idle(me, false);
+            switch_to(None, Some(next));
+            continue;
+        }
+        crate::idle::report_if_asked();
+        cpu::enable_interrupts_and_halt();
+        // An interrupt ran (with the idle mark still set, so the timer
+        // knows no lock is held here); look again.
+    }
+}

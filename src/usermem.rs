@@ -1,7 +1,7 @@
 //! A process's user memory: its areas (ringo_mm's VmaSet) and page tables,
 //! kept in step. Pages are filled on first touch (demand paging) from what
-//! the area says backs them; nothing is shared between processes yet, so a
-//! frame mapped here belongs to this address space alone.
+//! the area says backs them; fork shares frames copy-on-write (frame
+//! reference counts in `mem`).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -81,6 +81,40 @@ pub enum FaultError {
 
 fn rights(p: Prot) -> PageRights {
     PageRights { write: p.write, exec: p.exec }
+}
+
+/// The address space the threads of a process share. The root of its page
+/// tables is kept beside the lock so that a context switch can load it
+/// without the lock: a CPU holding the lock may be waiting for the
+/// switching CPU to answer a TLB shootdown.
+pub struct SharedAspace {
+    space: crate::sync::Mutex<AddressSpace>,
+    root: core::sync::atomic::AtomicU64,
+}
+
+impl SharedAspace {
+    pub fn new(space: AddressSpace) -> Self {
+        let root = core::sync::atomic::AtomicU64::new(space.pt.root());
+        SharedAspace { space: crate::sync::Mutex::new(space), root }
+    }
+
+    pub fn lock(&self) -> crate::sync::MutexGuard<'_, AddressSpace> {
+        self.space.lock()
+    }
+
+    /// Loads the page tables on this CPU.
+    pub fn activate(&self) {
+        crate::arch::user_pages::activate_root(self.root.load(core::sync::atomic::Ordering::Acquire));
+    }
+
+    /// Puts `new` in place (exec, the end of the last thread), loaded on
+    /// this CPU, and returns the old space for the caller to destroy.
+    pub fn replace(&self, new: AddressSpace) -> AddressSpace {
+        new.activate();
+        let mut space = self.space.lock();
+        self.root.store(new.pt.root(), core::sync::atomic::Ordering::Release);
+        core::mem::replace(&mut *space, new)
+    }
 }
 
 impl AddressSpace {

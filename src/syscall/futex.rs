@@ -1,16 +1,17 @@
 //! futex: the wait/wake primitive under every pthread and Go lock. Waiters
 //! queue per (address space, user address); a waker takes them off the
 //! queue, marks them and wakes each on its own key, so exactly the number
-//! asked for wake. Only the boot CPU runs tasks, and the kernel is not
-//! preempted, so checking the futex word and queueing are atomic with
-//! respect to other tasks.
+//! asked for wake. A waiter checks the futex word while it holds the
+//! queue lock, and a waker (which changed the word before its call) takes
+//! that lock to wake: so either the waiter sees the new value or the waker
+//! sees the waiter, on any number of CPUs.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ringo_uapi::{Errno, SysResult};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use super::UserAddr;
 use crate::process::{Process, current};
@@ -114,14 +115,16 @@ fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32, private: 
     let me = current();
     let woken = Arc::new(AtomicBool::new(false));
     let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    let k = futex_key(&me, uaddr.0, private)?;
     {
-        // The value check and the queueing happen without another task
-        // running in between (see the module comment).
+        // The value check and the queueing under one lock (see the module
+        // comment); a page fault in the read only takes the address-space
+        // lock, which nobody holds while taking this one.
+        let mut q = QUEUES.lock();
         if read_word(uaddr)? != val {
             return Err(Errno::EAGAIN);
         }
-        let k = futex_key(&me, uaddr.0, private)?;
-        QUEUES.lock().entry(k).or_default().push_back(Waiter { bitset, woken: woken.clone(), key });
+        q.entry(k).or_default().push_back(Waiter { bitset, woken: woken.clone(), key });
     }
     let r = sched::wait_until(&[key], deadline, || woken.load(Ordering::Acquire));
     if woken.load(Ordering::Acquire) {
@@ -144,17 +147,40 @@ fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32, private: 
     }
 }
 
-/// Moves up to `n` waiters from `from` to `to` (after waking some).
-fn requeue(from: (usize, u64), to: (usize, u64), n: usize) -> usize {
-    let mut q = QUEUES.lock();
-    let Some(mut list) = q.remove(&from) else { return 0 };
-    let moved: alloc::vec::Vec<Waiter> = list.drain(..n.min(list.len())).collect();
-    if !list.is_empty() {
-        q.insert(from, list);
+/// FUTEX_REQUEUE and FUTEX_CMP_REQUEUE: wakes up to `wake` waiters of
+/// `from` and moves up to `n` more to `to`. With `expected`, the word at
+/// `uaddr` is checked under the queue lock first (EAGAIN if it changed),
+/// so that no waiter can queue in between.
+fn requeue(
+    uaddr: UserAddr,
+    expected: Option<u32>,
+    from: (usize, u64),
+    to: (usize, u64),
+    wake: usize,
+    n: usize,
+) -> SysResult {
+    let (woken, moved) = {
+        let mut q = QUEUES.lock();
+        if let Some(v) = expected
+            && read_word(uaddr)? != v
+        {
+            return Err(Errno::EAGAIN);
+        }
+        let Some(mut list) = q.remove(&from) else { return Ok(0) };
+        let woken: alloc::vec::Vec<Waiter> = list.drain(..wake.min(list.len())).collect();
+        let moved: alloc::vec::Vec<Waiter> = list.drain(..n.min(list.len())).collect();
+        if !list.is_empty() {
+            q.insert(from, list);
+        }
+        let count = moved.len();
+        q.entry(to).or_default().extend(moved);
+        (woken, count)
+    };
+    for w in &woken {
+        w.woken.store(true, Ordering::Release);
+        sched::wake(w.key);
     }
-    let count = moved.len();
-    q.entry(to).or_default().extend(moved);
-    count
+    Ok(woken.len() + moved)
 }
 
 fn deadline_of(timeout: UserAddr, absolute: bool, realtime: bool) -> Result<Option<u64>, Errno> {
@@ -229,21 +255,25 @@ pub fn futex(uaddr: UserAddr, op: i32, val: u32, timeout: UserAddr, uaddr2: User
             Ok(wake_bitset(key(uaddr)?, val as usize, val3))
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
-            if cmd == FUTEX_CMP_REQUEUE && read_word(uaddr)? != val3 {
-                return Err(Errno::EAGAIN);
-            }
             // The fourth argument is the requeue count, passed as a value.
             let max_requeue = timeout.0 as usize;
             let (from, to) = (key(uaddr)?, key(uaddr2)?);
-            let woken = wake_bitset(from, val as usize, FUTEX_BITSET_MATCH_ANY);
-            let moved = requeue(from, to, max_requeue);
-            Ok(woken + moved)
+            let expected = (cmd == FUTEX_CMP_REQUEUE).then_some(val3);
+            requeue(uaddr, expected, from, to, val as usize, max_requeue)
         }
         FUTEX_WAKE_OP => {
-            let old = read_word(uaddr2)?;
-            let (new, holds) = wake_op(val3, old)?;
-            uaddr2.write(&new)?;
             let (k1, k2) = (key(uaddr)?, key(uaddr2)?);
+            // Read, compute and store as one atomic step: other CPUs' user
+            // code may change the word at any time.
+            let mut old = read_word(uaddr2)?;
+            let holds = loop {
+                let (new, holds) = wake_op(val3, old)?;
+                match crate::arch::uaccess::cmpxchg_user_u32(uaddr2.0, old, new) {
+                    Some(found) if found == old => break holds,
+                    Some(found) => old = found,
+                    None => return Err(Errno::EFAULT),
+                }
+            };
             let mut n = wake_bitset(k1, val as usize, FUTEX_BITSET_MATCH_ANY);
             if holds {
                 n += wake_bitset(k2, timeout.0 as usize, FUTEX_BITSET_MATCH_ANY);

@@ -223,6 +223,24 @@ fn shebang(bytes: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     }
 }
 
+/// The other threads of an execing process end, and are off their CPUs,
+/// before the old memory goes: none may still run in it or write its
+/// clear-child-tid word into the new program's.
+fn end_other_threads(me: &Arc<process::Process>) {
+    let others: Vec<_> = process::threads_of(me.tgid).into_iter().filter(|t| t.pid != me.pid).collect();
+    for t in &others {
+        crate::signals::kill_thread(t);
+    }
+    for t in &others {
+        while !sched::is_gone(t) {
+            if sched::sleep_until(crate::time::monotonic_ns() + 1_000_000).is_err() {
+                // A signal is pending for us too: keep giving way.
+                sched::yield_now();
+            }
+        }
+    }
+}
+
 pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     let path = path.read_cstr(super::args::PATH_MAX)?;
     let mut argv = argv.read_str_array(64 * 1024)?;
@@ -246,17 +264,11 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     }
     // No way back from here.
     let me = current();
-    loaded.aspace.activate();
-    let old = core::mem::replace(&mut *me.aspace.lock(), loaded.aspace);
-    old.destroy();
+    end_other_threads(&me);
+    me.aspace.replace(loaded.aspace).destroy();
     let closing = me.files.lock().table.close_on_exec();
     drop(closing);
-    // Other threads end; handlers go back to default (ignored stay so).
-    for t in process::threads_of(me.tgid) {
-        if t.pid != me.pid {
-            crate::signals::kill_thread(&t);
-        }
-    }
+    // Handlers go back to default (ignored stay so).
     for a in me.sig_actions.lock().iter_mut() {
         if a[0] != 1 {
             *a = [0; 4];
@@ -333,7 +345,7 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
         let status = c.wait_status.load(Ordering::Acquire);
         match c.state() {
             // A process is dead when its last thread is.
-            TaskState::Zombie if options & WEXITED != 0 && c.group.live.load(Ordering::Acquire) == 0 => {
+            TaskState::Zombie if options & WEXITED != 0 && c.group.ended.load(Ordering::Acquire) => {
                 let code = if status & 0x7f == 0 {
                     1
                 } else if status & 0x80 != 0 {

@@ -230,36 +230,39 @@ pub fn get_robust_list(_pid: i32, head: UserAddr, len: UserAddr) -> SysResult {
     Ok(0)
 }
 
-/// sched_getaffinity: every CPU the kernel brought up.
-pub fn sched_getaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
-    if pid != 0 && crate::process::lookup(pid as u32).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let cpus = crate::arch::percpu::count().max(1);
-    let bytes = cpus.div_ceil(64) * 8;
-    if size < bytes || !size.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    let mut words = alloc::vec![0u64; cpus.div_ceil(64)];
-    for c in 0..cpus {
-        words[c / 64] |= 1 << (c % 64);
-    }
-    for (i, w) in words.iter().enumerate() {
-        mask.offset(8 * i as u64).write(w)?;
-    }
-    Ok(bytes)
+fn affinity_target(pid: i32) -> Result<alloc::sync::Arc<crate::process::Process>, Errno> {
+    if pid == 0 { Ok(crate::process::current()) } else { crate::process::lookup(pid as u32).ok_or(Errno::ESRCH) }
 }
 
-/// Accepted when the mask names a CPU that exists; placement follows later.
-pub fn sched_setaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
-    if pid != 0 && crate::process::lookup(pid as u32).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let first: u64 = if size >= 8 { mask.read()? } else { return Err(Errno::EINVAL) };
-    let cpus = crate::arch::percpu::count().max(1);
-    let all = if cpus >= 64 { u64::MAX } else { (1u64 << cpus) - 1 };
-    if first & all == 0 {
+/// The online CPUs as a mask.
+fn online_mask() -> u64 {
+    let cpus = crate::arch::percpu::count().clamp(1, 64);
+    if cpus == 64 { u64::MAX } else { (1u64 << cpus) - 1 }
+}
+
+/// sched_getaffinity: the task's CPUs among those the kernel brought up.
+pub fn sched_getaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
+    let t = affinity_target(pid)?;
+    if size < 8 || !size.is_multiple_of(8) {
         return Err(Errno::EINVAL);
+    }
+    let m = t.sched.affinity.load(Ordering::Relaxed) & online_mask();
+    mask.write(&m)?;
+    Ok(8)
+}
+
+/// sched_setaffinity: the task runs only on the CPUs of the mask from its
+/// next scheduling on (at once when it is the caller).
+pub fn sched_setaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
+    let t = affinity_target(pid)?;
+    let first: u64 = if size >= 8 { mask.read()? } else { return Err(Errno::EINVAL) };
+    let m = first & online_mask();
+    if m == 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.sched.affinity.store(m, Ordering::Relaxed);
+    if pid == 0 || t.pid == crate::process::current().pid {
+        crate::sched::yield_now();
     }
     Ok(0)
 }

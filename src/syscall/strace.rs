@@ -27,8 +27,10 @@ impl ringo_syscalls::strace::UserMemory for Memory {
     }
 }
 
-/// Per-CPU pending call text (one CPU runs user code for now).
-static PENDING: spin::Mutex<String> = spin::Mutex::new(String::new());
+/// The decoded call of each thread inside a syscall, printed with its
+/// result (threads block and run on several CPUs in between).
+static PENDING: crate::sync::Mutex<alloc::collections::BTreeMap<u32, String>> =
+    crate::sync::Mutex::new(alloc::collections::BTreeMap::new());
 
 const EXIT: u64 = 60;
 const EXIT_GROUP: u64 = 231;
@@ -41,11 +43,12 @@ pub fn before(nr: u64, args: &[u64; 6]) {
     if nr == EXIT || nr == EXIT_GROUP {
         crate::println!("{s} = ?");
     }
-    *PENDING.lock() = s;
+    PENDING.lock().insert(pid, s);
 }
 
 pub fn after(nr: u64, ret: i64) {
-    let mut s = core::mem::take(&mut *PENDING.lock());
+    let pid = crate::process::current().pid;
+    let Some(mut s) = PENDING.lock().remove(&pid) else { return };
     let _ = ringo_syscalls::strace::format_result(&mut s, nr, ret);
     crate::println!("{s}");
 }

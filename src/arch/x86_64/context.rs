@@ -31,9 +31,12 @@ switch_context:
     ret
 
     /* A new task's first switch returns here, with its TrapFrame on top
-       of the stack: leave for user space like any interrupt return. */
+       of the stack (16-byte aligned): finish the switch as every switch
+       does (the scheduler's hook), then leave for user space like any
+       interrupt return. */
     .global task_first_entry
 task_first_entry:
+    call ringo_finish_switch
     jmp trap_return
     "#
 );

@@ -4,7 +4,7 @@
 //! `trap_common` always builds the same [`TrapFrame`](super::trap::TrapFrame).
 
 use core::arch::global_asm;
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use super::percpu::{IST_DOUBLE_FAULT, IST_MACHINE_CHECK, IST_NMI, KERNEL_CS};
 

@@ -15,6 +15,7 @@ pub mod rtc;
 pub mod serial;
 pub mod smp;
 pub mod syscall_entry;
+pub mod tlb;
 pub mod trap;
 pub mod tsc;
 pub mod uaccess;

@@ -4,7 +4,7 @@
 //! data and bss writable, both no-execute), and a window for device MMIO.
 //! The lower half stays empty for user address spaces.
 
-use spin::Mutex;
+use crate::sync::Mutex;
 use x86_64::structures::paging::{
     FrameAllocator as X86FrameAllocator, Mapper, OffsetPageTable, Page, PageSize, PageTable, PageTableFlags as F,
     PhysFrame, Size2MiB, Size4KiB,
@@ -73,7 +73,6 @@ unsafe impl X86FrameAllocator<Size4KiB> for TableFrames<'_> {
 
 struct KernelTables {
     mapper: OffsetPageTable<'static>,
-    pml4_phys: u64,
     mmio_next: u64,
     stack_slots_used: u64,
     free_stack_slots: alloc::vec::Vec<u64>,
@@ -81,9 +80,21 @@ struct KernelTables {
 
 static TABLES: Mutex<Option<KernelTables>> = Mutex::new(None);
 
+/// The kernel PML4's physical address, readable without TABLES' lock.
+static KERNEL_ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// Physical address of the kernel PML4 (APs load it into CR3).
 pub fn kernel_pml4_phys() -> u64 {
-    TABLES.lock().as_ref().map_or(0, |t| t.pml4_phys)
+    KERNEL_ROOT.load(core::sync::atomic::Ordering::Acquire)
+}
+
+/// Loads the kernel's own tables (an idle CPU: no user address space
+/// stays loaded where it could outlive its process).
+pub fn activate_kernel_root() {
+    let root = kernel_pml4_phys();
+    super::tlb::set_active_root(root);
+    // SAFETY: the kernel tables map everything kernel code uses.
+    unsafe { x86_64::registers::control::Cr3::write(PhysFrame::containing_address(PhysAddr::new(root)), x86_64::registers::control::Cr3Flags::empty()) };
 }
 
 #[derive(Debug)]
@@ -173,10 +184,10 @@ pub unsafe fn init(map: &MemoryMap, frames: &mut FrameAllocator) -> Result<(), P
         use x86_64::registers::control::{Cr3, Cr3Flags, Cr4, Cr4Flags};
         Cr4::update(|f| f.insert(Cr4Flags::PAGE_GLOBAL));
         Cr3::write(PhysFrame::containing_address(PhysAddr::new(pml4_phys)), Cr3Flags::empty());
+        KERNEL_ROOT.store(pml4_phys, core::sync::atomic::Ordering::Release);
     }
     *TABLES.lock() = Some(KernelTables {
         mapper,
-        pml4_phys,
         mmio_next: MMIO_BASE,
         stack_slots_used: 0,
         free_stack_slots: alloc::vec::Vec::new(),

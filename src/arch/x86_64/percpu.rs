@@ -17,6 +17,7 @@ pub const MAX_CPUS: usize = 64;
 /// Offsets the assembly entry paths use (checked at compile time below).
 pub const GS_KERNEL_RSP: usize = 16;
 pub const GS_USER_RSP: usize = 24;
+pub const GS_CURRENT_TASK: usize = 32;
 /// IST slots (1-based in the IDT, 0-based in the TSS).
 pub const IST_DOUBLE_FAULT: u16 = 1;
 pub const IST_NMI: u16 = 2;
@@ -40,6 +41,18 @@ pub struct PerCpu {
     pub kernel_rsp: AtomicU64,
     /// `gs:[24]`: where the syscall entry parks the user stack pointer.
     user_rsp: UnsafeCell<u64>,
+    /// `gs:[32]`: the task running here (an opaque pointer the scheduler
+    /// owns; 0 while the CPU idles). One `mov` reads it, so a task reading
+    /// its own pointer cannot be migrated halfway.
+    pub current_task: AtomicU64,
+    /// Stack pointer of this CPU's idle loop while a task runs.
+    pub idle_rsp: AtomicU64,
+    /// The page-table root loaded in CR3 here: TLB shootdowns go to the
+    /// CPUs whose root is the changed address space's.
+    pub active_root: AtomicU64,
+    /// TLB flushes asked of this CPU, and done by it (generations).
+    pub flush_requested: AtomicU64,
+    pub flush_done: AtomicU64,
     pub apic_id: u32,
     pub ticks: AtomicU64,
     pub online: AtomicBool,
@@ -61,7 +74,16 @@ unsafe impl Send for PerCpu {}
 const _: () = {
     assert!(core::mem::offset_of!(PerCpu, kernel_rsp) == GS_KERNEL_RSP);
     assert!(core::mem::offset_of!(PerCpu, user_rsp) == GS_USER_RSP);
+    assert!(core::mem::offset_of!(PerCpu, current_task) == GS_CURRENT_TASK);
 };
+
+/// Set once the boot CPU has installed its block: from then on every CPU
+/// that runs kernel code past its own bring-up has GS set.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+pub fn installed() -> bool {
+    INSTALLED.load(Ordering::Acquire)
+}
 
 static CPUS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static CPU_COUNT: AtomicU64 = AtomicU64::new(0);
@@ -75,6 +97,11 @@ impl PerCpu {
             index,
             kernel_rsp: AtomicU64::new(0),
             user_rsp: UnsafeCell::new(0),
+            current_task: AtomicU64::new(0),
+            idle_rsp: AtomicU64::new(0),
+            active_root: AtomicU64::new(0),
+            flush_requested: AtomicU64::new(0),
+            flush_done: AtomicU64::new(0),
             apic_id,
             ticks: AtomicU64::new(0),
             online: AtomicBool::new(false),
@@ -118,6 +145,7 @@ impl PerCpu {
             cpu::wrmsr(cpu::MSR_GS_BASE, self as *const PerCpu as u64);
             cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, 0);
         }
+        INSTALLED.store(true, Ordering::Release);
     }
 
     /// Sets the stack the CPU switches to on entry from ring 3, by an
@@ -145,6 +173,29 @@ pub fn current() -> Option<&'static PerCpu> {
     unsafe { core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags)) };
     // SAFETY: installed PerCpu blocks are leaked, so live forever.
     Some(unsafe { &*(p as *const PerCpu) })
+}
+
+/// The running task's pointer (`current_task`) of this CPU. Only for code
+/// that runs after [`PerCpu::install`] (every task does).
+pub fn current_task() -> u64 {
+    let p: u64;
+    // SAFETY: GS points at this CPU's installed PerCpu; one load of an
+    // aligned u64 field at its fixed offset.
+    unsafe {
+        core::arch::asm!("mov {}, gs:[{off}]", out(reg) p, off = const GS_CURRENT_TASK, options(nostack, readonly, preserves_flags))
+    };
+    p
+}
+
+/// This CPU's block, for code that runs after [`PerCpu::install`]: no MSR
+/// read to check that GS is set up.
+pub fn this() -> &'static PerCpu {
+    let p: u64;
+    // SAFETY: as in `current`, with GS installed by the caller's contract.
+    unsafe {
+        core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags));
+        &*(p as *const PerCpu)
+    }
 }
 
 pub fn current_index() -> usize {

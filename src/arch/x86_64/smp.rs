@@ -175,5 +175,5 @@ extern "C" fn ap_entry(index: u64) -> ! {
     super::syscall_entry::init();
     apic::init_local(pc);
     pc.online.store(true, Ordering::Release);
-    crate::idle::run()
+    crate::sched::run_idle()
 }

@@ -10,6 +10,11 @@ use super::{apic, percpu, ring3_probe, uaccess};
 
 /// Vectors the kernel programs (exceptions are 0..32).
 pub const VECTOR_TIMER: u8 = 0x40;
+/// Another CPU queued work for this idle CPU, or signalled the task
+/// running here: entering and leaving the kernel is all it takes.
+pub const VECTOR_RESCHEDULE: u8 = 0x41;
+/// Another CPU changed page tables this CPU may have cached.
+pub const VECTOR_TLB_FLUSH: u8 = 0x42;
 pub const VECTOR_LEGACY_PIC: u8 = 0xe0;
 pub const VECTOR_APIC_ERROR: u8 = 0xfe;
 pub const VECTOR_SPURIOUS: u8 = 0xff;
@@ -106,11 +111,14 @@ fn dispatch_vector(frame: &mut TrapFrame) {
                 c.ticks.fetch_add(1, Ordering::Relaxed);
             }
             apic::end_of_interrupt();
-            // The boot CPU runs the tasks (per-CPU scheduling comes with
-            // the threads work).
-            if this_cpu.is_some_and(|c| c.index == 0) {
+            if this_cpu.is_some() {
                 crate::tick(frame.is_from_user());
             }
+        }
+        v if v == VECTOR_RESCHEDULE as u64 => apic::end_of_interrupt(),
+        v if v == VECTOR_TLB_FLUSH as u64 => {
+            super::tlb::serve_requests();
+            apic::end_of_interrupt();
         }
         v if v == VECTOR_SPURIOUS as u64 => {}
         0x80 if frame.is_from_user() => crate::syscall::dispatch_i386(frame),

@@ -82,6 +82,22 @@ ringo_strncpy_user:
     .pushsection .ex_table, "a"
     .quad 3b, 4b
     .popsection
+
+    /* u64 ringo_cmpxchg_user(addr, expected, new): the 32-bit value found
+       (equal to `expected` when `new` was stored), or -1 on a fault. */
+    .global ringo_cmpxchg_user
+ringo_cmpxchg_user:
+    ringo_user_begin
+    mov eax, esi
+2:  lock cmpxchg [rdi], edx
+    ringo_user_end
+    ret
+3:  mov rax, -1
+    ringo_user_end
+    ret
+    .pushsection .ex_table, "a"
+    .quad 2b, 3b
+    .popsection
     "#
 );
 
@@ -89,6 +105,7 @@ unsafe extern "C" {
     fn ringo_copy_user(dst: *mut u8, src: *const u8, len: usize) -> usize;
     fn ringo_clear_user(dst: *mut u8, len: usize) -> usize;
     fn ringo_strncpy_user(dst: *mut u8, src: *const u8, max: usize) -> isize;
+    fn ringo_cmpxchg_user(addr: *mut u32, expected: u32, new: u32) -> u64;
     static __ex_table_start: u64;
     static __ex_table_end: u64;
 }
@@ -137,6 +154,19 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> bool {
     }
     // SAFETY: as for copy_from_user.
     unsafe { ringo_copy_user(dst as *mut u8, src.as_ptr(), src.len()) == 0 }
+}
+
+/// Atomically replaces the aligned user word at `addr` by `new` if it
+/// holds `expected` (against threads on other CPUs too); returns the value
+/// found, or None when the address is not a user word that can be written.
+pub fn cmpxchg_user_u32(addr: u64, expected: u32, new: u32) -> Option<u32> {
+    if !is_user_range(addr, 4) || !addr.is_multiple_of(4) {
+        return None;
+    }
+    // SAFETY: a user address (checked above); a fault is caught by the
+    // exception table and reported as -1.
+    let r = unsafe { ringo_cmpxchg_user(addr as *mut u32, expected, new) };
+    (r != u64::MAX).then_some(r as u32)
 }
 
 pub fn clear_user(dst: u64, len: usize) -> bool {

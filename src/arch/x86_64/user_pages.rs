@@ -8,6 +8,7 @@ use x86_64::structures::paging::page_table::{PageTableEntry, PageTableFlags as F
 use x86_64::structures::paging::{PageTable, PhysFrame};
 
 use super::paging::{PagingError, kernel_pml4_phys, phys_to_virt};
+use super::tlb;
 use crate::mem;
 
 /// Rights of a user page.
@@ -50,6 +51,15 @@ fn index(va: u64, level: u32) -> usize {
     ((va >> (12 + 9 * (level - 1))) & 0x1ff) as usize
 }
 
+/// Loads the user tables at `root` on this CPU.
+pub fn activate_root(root: u64) {
+    use x86_64::registers::control::{Cr3, Cr3Flags};
+    tlb::set_active_root(root);
+    // SAFETY: the kernel half is shared with the kernel's tables, so the
+    // running code and its stack stay mapped.
+    unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(root)), Cr3Flags::empty()) };
+}
+
 fn flush(va: u64) {
     x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
 }
@@ -70,12 +80,20 @@ impl UserPageTable {
         x86_64::registers::control::Cr3::read().0.start_address().as_u64() == self.pml4
     }
 
-    pub fn activate(&self) {
-        use x86_64::registers::control::{Cr3, Cr3Flags};
-        // SAFETY: the kernel half is shared with the kernel's tables, so the
-        // running code and its stack stay mapped.
-        unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(self.pml4)), Cr3Flags::empty()) };
+    /// The physical address of the root table (what CR3 holds).
+    pub fn root(&self) -> u64 {
+        self.pml4
     }
+
+    pub fn activate(&self) {
+        activate_root(self.pml4);
+    }
+
+    /// Entries other CPUs may have cached changed: make them drop those.
+    fn flush_others(&self) {
+        tlb::flush_others(self.pml4);
+    }
+
 
     /// The leaf entry for `va`, creating intermediate tables when `create`.
     fn leaf(&mut self, va: u64, create: bool) -> Result<Option<&'static mut PageTableEntry>, PagingError> {
@@ -144,15 +162,22 @@ impl UserPageTable {
     }
 
     /// Unmaps `[start, end)`, passing each freed frame to `release`.
-    pub fn unmap_range(&mut self, start: u64, end: u64, mut release: impl FnMut(u64)) {
+    pub fn unmap_range(&mut self, start: u64, end: u64, release: impl FnMut(u64)) {
         let active = self.is_active();
+        let mut freed = alloc::vec::Vec::new();
         self.for_each_leaf(start, end, |va, e| {
-            release(e.addr().as_u64());
+            freed.push(e.addr().as_u64());
             e.set_unused();
             if active {
                 flush(va);
             }
         });
+        // No CPU may still reach a frame through a stale entry once it is
+        // handed back.
+        if !freed.is_empty() {
+            self.flush_others();
+        }
+        freed.into_iter().for_each(release);
     }
 
     /// Sets the rights of every mapped page in `[start, end)`; `None`
@@ -170,6 +195,7 @@ impl UserPageTable {
                 flush(va);
             }
         });
+        self.flush_others();
     }
 
     /// Maps every page of `[start, end)` that this table maps into `child`
@@ -197,6 +223,11 @@ impl UserPageTable {
             }
             pages.push((va, e.addr().as_u64(), flags));
         });
+        // Other threads of the parent must stop writing to the now shared
+        // frames through stale writable entries.
+        if cow {
+            self.flush_others();
+        }
         for (va, phys, flags) in pages {
             let e = child.leaf(va, true)?.ok_or(PagingError::OutOfFrames)?;
             e.set_addr(PhysAddr::new(phys), flags);
@@ -215,11 +246,16 @@ impl UserPageTable {
             if active {
                 flush(va);
             }
+            if new_phys.is_some() {
+                // Other threads must not keep reading the old frame.
+                self.flush_others();
+            }
         }
     }
 
     /// Frees the lower-half tables (leaf frames must be unmapped first).
     pub fn destroy(self) {
+        tlb::wait_until_unused(self.pml4);
         fn free_level(phys: u64, level: u32) {
             if level > 1 {
                 for e in table(phys).iter() {

@@ -5,7 +5,7 @@ RINGO := $(CARGO) run --quiet --release --bin ringo --
 # Arguments for `make run`, e.g. make run ARGS="--smp 2 loglevel=8"
 ARGS ?=
 
-.PHONY: all setup kernel run test test-host test-qemu bench install clippy fmt clean
+.PHONY: all setup kernel run test test-host test-qemu bench go-hp install clippy fmt clean
 
 all: kernel
 
@@ -32,6 +32,11 @@ test-qemu: kernel
 # Measurements (not tests): prints a report and rewrites docs/benchmarks.md.
 bench: kernel
 	@$(CARGO) run --quiet --release --bin ringo-bench -- --write docs/benchmarks.md
+
+# The Go 1.23 GOROOT with Ringo's HP-mode runtime patch (hp/go/README.md).
+# GOROOT_OUT=dir puts it elsewhere than target/go-hp/goroot.
+go-hp:
+	@./hp/go/build.sh $(GOROOT_OUT)
 
 install: setup
 	$(CARGO) install --locked --path qemu-tests

@@ -10,13 +10,16 @@
 //! - [`guest_test`] and [`serial_lines`]: booting the kernel in tests and
 //!   reading the lines it prints by contract;
 //! - [`test_programs`] and [`bad_elf`]: the project's guest programs,
-//!   built on demand, and files the loader must refuse.
+//!   built on demand, and files the loader must refuse; [`go_hp`]: the Go
+//!   programs built with the HP-mode runtime patch, and a host-side HP
+//!   loader.
 
 pub mod accel;
 pub mod bad_elf;
 pub mod bench;
 pub mod cli;
 pub mod error;
+pub mod go_hp;
 pub mod guest_test;
 pub mod initramfs;
 pub mod kernel_build;

@@ -104,7 +104,7 @@ impl std::error::Error for ProgramError {
     }
 }
 
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ProgramError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ProgramError + '_ {
     move |source| ProgramError::Io { path: path.to_path_buf(), source }
 }
 
@@ -125,7 +125,7 @@ impl Paths {
         self.sources.join("c").join(format!("{name}.c"))
     }
 
-    fn go_sources(&self) -> PathBuf {
+    pub(crate) fn go_sources(&self) -> PathBuf {
         self.sources.join(GO_DIR)
     }
 }
@@ -258,7 +258,7 @@ fn c_inputs(source: &Path) -> Result<Vec<PathBuf>, ProgramError> {
 }
 
 /// `output` exists and is at least as new as every input.
-fn is_fresh(output: &Path, inputs: &[PathBuf]) -> bool {
+pub(crate) fn is_fresh(output: &Path, inputs: &[PathBuf]) -> bool {
     let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let Some(built) = modified(output) else {
         return false;
@@ -320,19 +320,31 @@ pub fn build_go(paths: &Paths, name: &str) -> Result<PathBuf, ProgramError> {
     }
     fs::create_dir_all(&out_dir).map_err(io_error(&out_dir))?;
     let partial = out_dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let mut command = go_command(&paths.outputs.join(GO_TOOL_DIR), &module, name, &partial);
+    let mut command = go_command(Path::new(GO), None, &paths.outputs.join(GO_TOOL_DIR), &module, name, &partial);
     run(&mut command)?;
     fs::rename(&partial, &output).map_err(io_error(&output))?;
     Ok(output)
 }
 
-/// `go build` of package `./name` in `module`, static for linux/amd64,
-/// with the tool's state under `tool_dir`.
-fn go_command(tool_dir: &Path, module: &Path, name: &str, output: &Path) -> Command {
-    let mut command = Command::new(GO);
+/// `go build` of package `./name` in `module` by the go command `go`,
+/// static for linux/amd64, with the tool's state under `tool_dir`; with
+/// `goroot`, that tree's standard library instead of the one `go` was
+/// installed with.
+pub(crate) fn go_command(
+    go: &Path,
+    goroot: Option<&Path>,
+    tool_dir: &Path,
+    module: &Path,
+    name: &str,
+    output: &Path,
+) -> Command {
+    let mut command = Command::new(go);
     command.args(["build", "-o"]).arg(output).arg(format!("./{name}")).current_dir(module);
     for var in GO_ENV_TO_CLEAR {
         command.env_remove(var);
+    }
+    if let Some(goroot) = goroot {
+        command.env("GOROOT", goroot);
     }
     command
         // No cgo: a static binary that needs no libc, like the Go
@@ -355,7 +367,7 @@ fn go_command(tool_dir: &Path, module: &Path, name: &str, output: &Path) -> Comm
 }
 
 /// Every `.go` file under `module`, and its `go.mod`.
-fn go_inputs(module: &Path) -> Result<Vec<PathBuf>, ProgramError> {
+pub(crate) fn go_inputs(module: &Path) -> Result<Vec<PathBuf>, ProgramError> {
     let mut inputs = vec![module.join("go.mod")];
     let mut dirs = vec![module.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -371,14 +383,14 @@ fn go_inputs(module: &Path) -> Result<Vec<PathBuf>, ProgramError> {
     Ok(inputs)
 }
 
-fn build_lock() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn build_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     // A build that panicked elsewhere left nothing half-done (renames).
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Runs `command` to completion; its stdout on success.
-fn run(command: &mut Command) -> Result<String, ProgramError> {
+pub(crate) fn run(command: &mut Command) -> Result<String, ProgramError> {
     let tool = command.get_program().to_string_lossy().into_owned();
     let out = command.output().map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => ProgramError::ToolMissing { tool: tool.clone() },
@@ -468,7 +480,8 @@ mod tests {
     #[test]
     fn go_builds_are_static_for_linux_amd64_and_keep_out_of_home() {
         let tool = Path::new("/t/go-tool");
-        let command = go_command(tool, Path::new("/src/go"), "timers", Path::new("/out/.timers.partial"));
+        let command =
+            go_command(Path::new(GO), None, tool, Path::new("/src/go"), "timers", Path::new("/out/.timers.partial"));
         let env: Vec<(String, Option<String>)> = command
             .get_envs()
             .map(|(k, v)| (k.to_string_lossy().into_owned(), v.map(|v| v.to_string_lossy().into_owned())))

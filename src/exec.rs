@@ -11,7 +11,7 @@ use ringo_fs::binfmt::load_plan::LoadPlan;
 use ringo_mm::vma::{Backing, Prot, Role, Vma};
 
 use crate::arch::cpu;
-use crate::arch::percpu::{USER_CS, USER_DS};
+use crate::arch::percpu::{KERNEL_CS, KERNEL_DS, USER_CS, USER_DS};
 use crate::arch::trap::TrapFrame;
 use crate::usermem::{AddressSpace, BytesSource, MappedFile, STACK_SIZE, STACK_TOP};
 
@@ -87,7 +87,8 @@ pub fn load(
     envp: &[Vec<u8>],
 ) -> Result<(Loaded, Vec<u8>), ExecError> {
     let plan = elf::plan(&bytes).map_err(ExecError::Elf)?;
-    let mut aspace = AddressSpace::new().map_err(|_| ExecError::NoMemory)?;
+    let hp = crate::hp::enabled();
+    let mut aspace = AddressSpace::new_for(hp).map_err(|_| ExecError::NoMemory)?;
     let image = MappedFile(Arc::new(BytesSource { bytes: bytes.clone(), name: String::from(path) }));
     map_segments(&mut aspace, &plan, &image)?;
     aspace.brk_start = plan.brk_start;
@@ -105,7 +106,10 @@ pub fn load(
     let mut random = [0u8; 16];
     crate::random::fill(&mut random);
     let hwcap = cpu::cpuid(1).3 as u64;
-    let aux = ringo_fs::binfmt::stack::standard_auxv(&plan, hwcap);
+    // An HP app finds the vtable in its auxv.
+    let extra: &[(u64, u64)] = if hp { &[crate::hp::auxv_entry()] } else { &[] };
+    let inputs = ringo_fs::binfmt::auxv::AuxvInputs { hwcap, ..Default::default() };
+    let aux = ringo_fs::binfmt::auxv::standard_auxv_with(&plan, &inputs, extra);
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let built =
@@ -119,8 +123,9 @@ pub fn write_stack(aspace: &mut AddressSpace, rsp: u64, image: &[u8]) -> bool {
     aspace.write_bytes(rsp, image).is_ok()
 }
 
-/// The user registers a program starts with.
+/// The user registers a program starts with (in ring 0 in HP mode).
 pub fn initial_frame(entry: u64, rsp: u64) -> TrapFrame {
+    let (cs, ss) = if crate::hp::enabled() { (KERNEL_CS, KERNEL_DS) } else { (USER_CS, USER_DS) };
     TrapFrame {
         r15: 0,
         r14: 0,
@@ -140,9 +145,9 @@ pub fn initial_frame(entry: u64, rsp: u64) -> TrapFrame {
         vector: 0,
         error: 0,
         rip: entry,
-        cs: USER_CS as u64,
+        cs: cs as u64,
         rflags: 0x202,
         rsp,
-        ss: USER_DS as u64,
+        ss: ss as u64,
     }
 }

@@ -17,6 +17,7 @@ mod console;
 mod exec;
 mod files;
 mod fshooks;
+mod hp;
 mod idle;
 mod init;
 mod ktest;

@@ -513,6 +513,9 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
     let status = me.group.exit_status.lock().unwrap_or(wait_status);
     let shell_status = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
     if last && me.tgid == 1 {
+        if crate::hp::enabled() {
+            crate::println!("{}", crate::hp::summary());
+        }
         crate::println!("ringo: init exited with status {shell_status}");
         power::exit(shell_status as u8, "");
     }

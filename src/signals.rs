@@ -450,7 +450,10 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), ringo_uapi::Errno> {
     frame.rcx = m[14];
     let rsp = m[15];
     let rip = m[16];
-    if rip >= crate::arch::uaccess::USER_LIMIT || rsp >= crate::arch::uaccess::USER_LIMIT {
+    // An HP app may also resume at a vtable stub (a call restarted after
+    // a handler).
+    let rip_ok = rip < crate::arch::uaccess::USER_LIMIT || (crate::hp::enabled() && crate::arch::hp_entry::is_stub(rip));
+    if !rip_ok || rsp >= crate::arch::uaccess::USER_LIMIT {
         return Err(ringo_uapi::Errno::EFAULT);
     }
     frame.rsp = rsp;
@@ -487,8 +490,13 @@ pub fn restart_or_eintr(frame: &mut TrapFrame, nr: u64) -> i64 {
         a[0] == SIG_IGN || (a[0] == SIG_DFL && default_action(sig) == Default::Ignore) || a[1] & SA_RESTART != 0
     };
     if restart {
-        // Back over the 2-byte `syscall`, with the number in rax again.
-        frame.rip -= 2;
+        if frame.vector == crate::arch::hp_entry::HP_CALL_VECTOR {
+            // A vtable call: resume at the entry, as if just called.
+            crate::arch::hp_entry::rewind_call(frame, nr);
+        } else {
+            // Back over the 2-byte `syscall`, with the number in rax again.
+            frame.rip -= 2;
+        }
         nr as i64
     } else {
         ringo_uapi::Errno::EINTR.as_ret()

@@ -119,7 +119,17 @@ impl SharedAspace {
 
 impl AddressSpace {
     pub fn new() -> Result<Self, PagingError> {
-        Ok(AddressSpace { vmas: VmaSet::new(MMAP_BOTTOM, MMAP_TOP), pt: UserPageTable::new()?, brk_start: 0, brk: 0 })
+        Self::new_for(false)
+    }
+
+    /// An empty space; `ring0` for an app that runs in ring 0 (HP mode).
+    pub fn new_for(ring0: bool) -> Result<Self, PagingError> {
+        Ok(AddressSpace {
+            vmas: VmaSet::new(MMAP_BOTTOM, MMAP_TOP),
+            pt: UserPageTable::new(ring0)?,
+            brk_start: 0,
+            brk: 0,
+        })
     }
 
     pub fn activate(&self) {

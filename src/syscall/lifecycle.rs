@@ -65,7 +65,13 @@ fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> 
     Ok(child)
 }
 
+/// HP mode runs one app: no second process, no new program.
+fn refuse_in_hp_mode() -> Result<(), Errno> {
+    if crate::hp::enabled() { Err(Errno::ENOSYS) } else { Ok(()) }
+}
+
 pub fn fork() -> SysResult {
+    refuse_in_hp_mode()?;
     Ok(spawn(0, |_| {})?.pid as usize)
 }
 
@@ -74,6 +80,7 @@ pub fn fork() -> SysResult {
 /// _exit right away) cannot tell apart, and the parent waits as vfork
 /// requires until the child execs or exits.
 pub fn vfork() -> SysResult {
+    refuse_in_hp_mode()?;
     let child = spawn(0, |_| {})?;
     wait_for_exec_or_exit(&child);
     Ok(child.pid as usize)
@@ -146,6 +153,7 @@ pub fn clone(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserA
     if flags & CLONE_THREAD != 0 {
         return spawn_thread(flags, newsp, parent_tid, child_tid, tls);
     }
+    refuse_in_hp_mode()?;
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         // A separate process sharing memory: not supported.
         return Err(Errno::EINVAL);
@@ -242,6 +250,7 @@ fn end_other_threads(me: &Arc<process::Process>) {
 }
 
 pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
+    refuse_in_hp_mode()?;
     let path = path.read_cstr(super::args::PATH_MAX)?;
     let mut argv = argv.read_str_array(64 * 1024)?;
     let envp = envp.read_str_array(64 * 1024)?;

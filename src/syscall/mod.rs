@@ -90,9 +90,20 @@ fn not_implemented(nr: u64) -> i64 {
     Errno::ENOSYS.as_ret()
 }
 
-/// From the `syscall` instruction: number in rax, arguments in rdi, rsi,
-/// rdx, r10, r8, r9.
-pub fn dispatch(frame: &mut TrapFrame) {
+/// From the `syscall` instruction.
+pub fn dispatch_syscall_insn(frame: &mut TrapFrame) {
+    crate::hp::SYSCALL_INSNS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    dispatch(frame);
+}
+
+/// From an HP vtable entry (the frame is laid out as for `syscall`).
+pub fn dispatch_hp(frame: &mut TrapFrame) {
+    crate::hp::VTABLE_CALLS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    dispatch(frame);
+}
+
+/// Number in rax, arguments in rdi, rsi, rdx, r10, r8, r9.
+fn dispatch(frame: &mut TrapFrame) {
     let nr = frame.rax;
     let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     let mut ret = invoke(nr, args);
@@ -111,6 +122,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
 /// From `int 0x80`: i386 numbering and registers (ebx, ecx, edx, esi, edi,
 /// ebp), translated for the calls whose arguments have the same width.
 pub fn dispatch_i386(frame: &mut TrapFrame) {
+    crate::hp::INT80_CALLS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let nr32 = frame.rax as u32 as u64;
     let args = [frame.rbx, frame.rcx, frame.rdx, frame.rsi, frame.rdi, frame.rbp].map(|r| r as u32 as u64);
     let ret = match ringo_syscalls::i386_to_x86_64(nr32) {

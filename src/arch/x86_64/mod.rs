@@ -6,6 +6,7 @@ pub mod apic;
 pub mod boot;
 pub mod context;
 pub mod cpu;
+pub mod hp_entry;
 pub mod idt;
 pub mod paging;
 pub mod percpu;

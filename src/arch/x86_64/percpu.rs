@@ -22,6 +22,10 @@ pub const GS_CURRENT_TASK: usize = 32;
 pub const IST_DOUBLE_FAULT: u16 = 1;
 pub const IST_NMI: u16 = 2;
 pub const IST_MACHINE_CHECK: u16 = 3;
+/// Every other vector enters here and moves to the right stack at once
+/// (see `idt`): an app in ring 0 (HP mode) must never get a frame pushed
+/// onto its own stack.
+pub const IST_SWITCH: u16 = 4;
 const IST_STACK_SIZE: usize = 16 * 1024;
 
 /// Segment selectors, in the order SYSCALL/SYSRET require (kernel code,
@@ -112,7 +116,7 @@ impl PerCpu {
         }));
         pc.self_ptr = pc as *const PerCpu;
         let tss = pc.tss.get_mut();
-        for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {
+        for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK, IST_SWITCH] {
             let stack: &'static mut [u8] = Box::leak(alloc::vec![0u8; IST_STACK_SIZE].into_boxed_slice());
             let top = stack.as_ptr() as u64 + IST_STACK_SIZE as u64;
             tss.interrupt_stack_table[(ist - 1) as usize] = VirtAddr::new(top & !0xf);

@@ -103,7 +103,7 @@ pub fn run() -> Verdict {
         cpu::wrmsr(cpu::MSR_LSTAR, probe_syscall_entry as *const () as u64);
         cpu::wrmsr(cpu::MSR_SFMASK, 0x4_7700);
         let top = core::ptr::addr_of!(PROBE_STACK) as u64 + PROBE_STACK_SIZE as u64;
-        cpu_block.set_ring0_stack(top);
+        cpu_block.set_kernel_stack(top);
     }
     ACTIVE.store(true, Ordering::SeqCst);
     // SAFETY: the probe page is mapped user-executable; the asm saves our

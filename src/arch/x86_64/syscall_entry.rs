@@ -3,8 +3,13 @@
 //! on the running task's kernel stack, and returns with SYSRET when the
 //! return address is canonical user space, else with IRET (SYSRET with a
 //! non-canonical RIP would fault in ring 0 on Intel CPUs).
+//!
+//! In HP mode the app runs in ring 0, and an unpatched binary's `syscall`
+//! arrives here from ring 0: GS is already the kernel's (no SWAPGS), the
+//! frame gets ring-0 selectors and the return is IRETQ to ring 0.
 
 use core::arch::global_asm;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::cpu;
 use super::percpu::{GS_KERNEL_RSP, GS_USER_RSP, KERNEL_CS, KERNEL_DS, USER_CS, USER_DS};
@@ -13,11 +18,26 @@ use super::trap::TrapFrame;
 /// The `vector` slot of a frame built by the syscall entry.
 pub const SYSCALL_VECTOR: u64 = 0x100;
 
+/// Set in HP mode: every app runs in ring 0 (the entry reads it first).
+#[unsafe(no_mangle)]
+static RINGO_HP_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Switches the kernel to HP mode (before the app starts).
+pub fn set_hp_mode() {
+    RINGO_HP_MODE.store(true, Ordering::Release);
+}
+
+pub fn hp_mode() -> bool {
+    RINGO_HP_MODE.load(Ordering::Acquire)
+}
+
 global_asm!(
     r#"
     .section .text.syscall_entry, "ax"
     .global syscall_entry
 syscall_entry:
+    cmp byte ptr [rip + RINGO_HP_MODE], 0
+    jne 6f
     swapgs
     mov gs:[{user_rsp}], rsp
     mov rsp, gs:[{kernel_rsp}]
@@ -26,7 +46,16 @@ syscall_entry:
     push r11
     push {user_cs}
     push rcx
-    push 0
+    jmp 5f
+6:  /* From ring 0 (HP mode): kernel GS already. */
+    mov gs:[{user_rsp}], rsp
+    mov rsp, gs:[{kernel_rsp}]
+    push {kernel_ds}
+    push qword ptr gs:[{user_rsp}]
+    push r11
+    push {kernel_cs}
+    push rcx
+5:  push 0
     push {vector}
     push rax
     push rbx
@@ -89,6 +118,8 @@ syscall_entry:
     kernel_rsp = const GS_KERNEL_RSP,
     user_ds = const USER_DS,
     user_cs = const USER_CS,
+    kernel_ds = const KERNEL_DS,
+    kernel_cs = const KERNEL_CS,
     vector = const SYSCALL_VECTOR,
     dispatch = sym syscall_from_user,
 );
@@ -98,7 +129,7 @@ unsafe extern "C" {
 }
 
 extern "C" fn syscall_from_user(frame: &mut TrapFrame) {
-    crate::syscall::dispatch(frame);
+    crate::syscall::dispatch_syscall_insn(frame);
 }
 
 /// Programs this CPU's SYSCALL MSRs (STAR selects Linux's GDT layout).

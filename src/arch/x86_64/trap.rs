@@ -49,8 +49,10 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
+    /// Whether the app was running: ring 3, or ring 0 on a lower-half
+    /// stack (an HP app; kernel code only runs on upper-half stacks).
     pub fn is_from_user(&self) -> bool {
-        self.cs & 3 != 0
+        self.cs & 3 != 0 || (self.rsp < super::uaccess::USER_LIMIT && super::syscall_entry::hp_mode())
     }
 }
 

@@ -19,8 +19,10 @@ pub struct PageRights {
 }
 
 impl PageRights {
-    fn flags(self) -> F {
-        let mut f = F::PRESENT | F::USER_ACCESSIBLE;
+    /// The entry flags; `ring0` pages (an HP app's) are supervisor pages,
+    /// which SMEP and SMAP let ring-0 code run and touch.
+    fn flags(self, ring0: bool) -> F {
+        let mut f = if ring0 { F::PRESENT } else { F::PRESENT | F::USER_ACCESSIBLE };
         if self.write {
             f |= F::WRITABLE;
         }
@@ -33,12 +35,14 @@ impl PageRights {
 
 /// A PROT_NONE page: not present (any access faults) but still owning its
 /// frame, so the entry is not "unused" and unmapping frees the frame.
-fn r_none_flags() -> F {
-    F::USER_ACCESSIBLE | F::NO_EXECUTE
+fn r_none_flags(ring0: bool) -> F {
+    if ring0 { F::NO_EXECUTE } else { F::USER_ACCESSIBLE | F::NO_EXECUTE }
 }
 
 pub struct UserPageTable {
     pml4: u64,
+    /// The pages are for an app that runs in ring 0 (HP mode).
+    ring0: bool,
 }
 
 fn table(phys: u64) -> &'static mut PageTable {
@@ -65,7 +69,7 @@ fn flush(va: u64) {
 }
 
 impl UserPageTable {
-    pub fn new() -> Result<Self, PagingError> {
+    pub fn new(ring0: bool) -> Result<Self, PagingError> {
         let pml4 = mem::alloc_frames(1).ok_or(PagingError::OutOfFrames)?;
         let t = table(pml4);
         *t = PageTable::new();
@@ -73,7 +77,7 @@ impl UserPageTable {
         for i in 256..512 {
             t[i] = k[i].clone();
         }
-        Ok(UserPageTable { pml4 })
+        Ok(UserPageTable { pml4, ring0 })
     }
 
     pub fn is_active(&self) -> bool {
@@ -119,7 +123,7 @@ impl UserPageTable {
         if !e.is_unused() {
             return Err(PagingError::AlreadyMapped);
         }
-        e.set_addr(PhysAddr::new(phys), rights.flags());
+        e.set_addr(PhysAddr::new(phys), rights.flags(self.ring0));
         Ok(())
     }
 
@@ -184,11 +188,12 @@ impl UserPageTable {
     /// (PROT_NONE) makes the pages absent while keeping their frames.
     pub fn protect_range(&mut self, start: u64, end: u64, rights: Option<PageRights>) {
         let active = self.is_active();
+        let ring0 = self.ring0;
         self.for_each_leaf(start, end, |va, e| {
             let addr = e.addr();
             let flags = match rights {
-                Some(r) => r.flags(),
-                None => r_none_flags(),
+                Some(r) => r.flags(ring0),
+                None => r_none_flags(ring0),
             };
             e.set_addr(addr, flags);
             if active {

@@ -1,0 +1,143 @@
+//! HP mode's call entries: the functions behind the vtable (contract in
+//! docs/ABI.md). Entry `nr` is a 16-byte stub, `ringo_hp_stubs + 16 * nr`,
+//! that masks interrupts, puts `nr` in eax and joins `ringo_hp_entry`.
+//!
+//! The caller's stack may be a goroutine stack with little room, so the
+//! entry touches nothing on it but the return address the CALL pushed: it
+//! moves to the task's kernel stack (gs:[kernel_rsp]) and builds the same
+//! [`TrapFrame`] the `syscall` instruction does there (rip = the return
+//! address, rsp = the caller's stack pointer after the return, ring-0
+//! selectors, arguments in the syscall registers with the fourth, which
+//! arrives in rcx, also in the r10 slot). After dispatch, when nothing
+//! changed the frame (no signal delivered, no sigreturn), it returns with
+//! the result in rax by jumping back on the caller's stack; otherwise it
+//! leaves through `trap_return` (IRETQ to ring 0), restoring every
+//! register from the frame.
+//!
+//! `exit` (60) and `exit_group` (231) may be entered by a jump on a stack
+//! that is already freed: for them the entry never reads [rsp].
+
+use core::arch::global_asm;
+
+use super::percpu::{GS_KERNEL_RSP, GS_USER_RSP, KERNEL_CS, KERNEL_DS};
+use super::trap::TrapFrame;
+
+/// The `vector` slot of a frame built by a vtable entry.
+pub const HP_CALL_VECTOR: u64 = 0x101;
+/// Bytes between two entry stubs.
+pub const STUB_SIZE: u64 = 16;
+const RFLAGS_IF: u64 = 0x202;
+
+global_asm!(
+    r#"
+    .section .text.hp_entry, "ax"
+    .balign 16
+    .global ringo_hp_stubs
+ringo_hp_stubs:
+    .set ringo_hp_nr, 0
+    .rept {count}
+    .balign 16
+    cli
+    mov eax, ringo_hp_nr
+    jmp ringo_hp_entry
+    .set ringo_hp_nr, ringo_hp_nr + 1
+    .endr
+    .global ringo_hp_stubs_end
+ringo_hp_stubs_end:
+
+    .global ringo_hp_entry
+ringo_hp_entry:
+    mov gs:[{user_rsp}], rsp
+    mov rsp, gs:[{kernel_rsp}]
+    push {kernel_ds}
+    cmp eax, 60
+    je 1f
+    cmp eax, 231
+    je 1f
+    mov r11, gs:[{user_rsp}]
+    lea r10, [r11 + 8]
+    push r10
+    push {rflags}
+    push {kernel_cs}
+    push qword ptr [r11]
+    jmp 2f
+1:  push 0
+    push {rflags}
+    push {kernel_cs}
+    push 0
+2:  push 0
+    push {vector}
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push rcx
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rdi, rsp
+    cld
+    sti
+    call {dispatch}
+    cli
+    test eax, eax
+    jnz 3f
+    /* Unchanged frame: rbx, rbp, r12-r15 still hold the caller's values
+       (the dispatcher preserved them). Back on the caller's stack at its
+       return address; `sti` takes effect after the `ret`, so no interrupt
+       arrives while kernel code runs on that stack. */
+    mov rax, [rsp + 14 * 8]
+    mov rsp, [rsp + 20 * 8]
+    sub rsp, 8
+    sti
+    ret
+3:  jmp trap_return
+    "#,
+    count = const ringo_syscalls::COUNT,
+    user_rsp = const GS_USER_RSP,
+    kernel_rsp = const GS_KERNEL_RSP,
+    kernel_ds = const KERNEL_DS,
+    kernel_cs = const KERNEL_CS,
+    rflags = const RFLAGS_IF,
+    vector = const HP_CALL_VECTOR,
+    dispatch = sym hp_call,
+);
+
+unsafe extern "C" {
+    static ringo_hp_stubs: u8;
+    static ringo_hp_stubs_end: u8;
+}
+
+/// The address of entry `nr`'s stub.
+pub fn stub(nr: usize) -> u64 {
+    core::ptr::addr_of!(ringo_hp_stubs) as u64 + STUB_SIZE * nr as u64
+}
+
+/// Whether `rip` is one of the stubs (a restarted call resumes there).
+pub fn is_stub(rip: u64) -> bool {
+    (core::ptr::addr_of!(ringo_hp_stubs) as u64..core::ptr::addr_of!(ringo_hp_stubs_end) as u64).contains(&rip)
+}
+
+/// Sets `frame` (of a vtable call) up to make the same call again when it
+/// is resumed: at the stub, with the return address on top of the stack,
+/// as if the caller had just called it.
+pub fn rewind_call(frame: &mut TrapFrame, nr: u64) {
+    frame.rip = stub(nr as usize);
+    frame.rsp -= 8;
+}
+
+/// Returns 0 when the frame came back unchanged (the fast return), 1 when
+/// the registers must be restored from it.
+extern "C" fn hp_call(frame: &mut TrapFrame) -> u64 {
+    let before = [frame.rip, frame.rsp, frame.rbx, frame.rbp, frame.r12, frame.r13, frame.r14, frame.r15];
+    crate::syscall::dispatch_hp(frame);
+    let after = [frame.rip, frame.rsp, frame.rbx, frame.rbp, frame.r12, frame.r13, frame.r14, frame.r15];
+    u64::from(before != after)
+}

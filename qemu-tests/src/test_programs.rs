@@ -244,14 +244,18 @@ fn gcc_file_name(name: &str) -> Result<PathBuf, ProgramError> {
     Ok(PathBuf::from(out.trim()))
 }
 
-/// The source and every header beside it.
+/// The source, every header beside it and the HP header (hp/*.h).
 fn c_inputs(source: &Path) -> Result<Vec<PathBuf>, ProgramError> {
     let dir = source.parent().unwrap_or(Path::new("."));
+    let hp = dir.join("../../../hp");
     let mut inputs = vec![source.to_path_buf()];
-    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
-        let path = entry.map_err(io_error(dir))?.path();
-        if path.extension().is_some_and(|e| e == "h") {
-            inputs.push(path);
+    for d in [dir, hp.as_path()] {
+        let Ok(entries) = fs::read_dir(d) else { continue };
+        for entry in entries {
+            let path = entry.map_err(io_error(d))?.path();
+            if path.extension().is_some_and(|e| e == "h") {
+                inputs.push(path);
+            }
         }
     }
     Ok(inputs)

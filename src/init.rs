@@ -51,8 +51,7 @@ pub fn run(boot: &BootInfo, args: &KernelArgs) -> ! {
 }
 
 fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) -> ! {
-    if args.mode == ringo_boot::cmdline::Mode::Hp {
-        crate::hp::enable();
+    if crate::hp::enabled() {
         log::info!("HP mode: init runs in ring 0 with the vtable at {:#x}", crate::hp::auxv_entry().1);
     }
     let bytes = match files::read_all(node) {

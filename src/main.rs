@@ -75,6 +75,10 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     let bsp = percpu::PerCpu::new(0, apic::current_apic_id());
     bsp.install();
     idt::init(true);
+    if args.mode == ringo_boot::cmdline::Mode::Hp {
+        // Before SMAP and the other CPUs: both depend on the mode.
+        hp::enable();
+    }
     arch::enable_cpu_features();
     arch::uaccess::enable_smap();
     arch::syscall_entry::init();

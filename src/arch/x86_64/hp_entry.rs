@@ -1,6 +1,14 @@
 //! HP mode's call entries: the functions behind the vtable (contract in
 //! docs/ABI.md). Entry `nr` is a 16-byte stub, `ringo_hp_stubs + 16 * nr`,
-//! that masks interrupts, puts `nr` in eax and joins `ringo_hp_entry`.
+//! that puts `nr` in eax and joins `ringo_hp_entry`.
+//!
+//! Interrupts stay enabled throughout: an interrupt that arrives while
+//! the stack pointer is still (or again) the caller's lower-half one is
+//! taken as coming from the app, and its frame goes to the task's kernel
+//! stack (see `idt`), not onto the caller's stack; one that arrives on the
+//! kernel stack is an ordinary kernel-mode interrupt. The only state kept
+//! across the switch is in registers, so even a preemption that moves the
+//! task to another CPU in between is harmless.
 //!
 //! The caller's stack may be a goroutine stack with little room, so the
 //! entry touches nothing on it but the return address the CALL pushed: it
@@ -19,7 +27,7 @@
 
 use core::arch::global_asm;
 
-use super::percpu::{GS_KERNEL_RSP, GS_USER_RSP, KERNEL_CS, KERNEL_DS};
+use super::percpu::{GS_KERNEL_RSP, KERNEL_CS, KERNEL_DS};
 use super::trap::TrapFrame;
 
 /// The `vector` slot of a frame built by a vtable entry.
@@ -37,7 +45,6 @@ ringo_hp_stubs:
     .set ringo_hp_nr, 0
     .rept {count}
     .balign 16
-    cli
     mov eax, ringo_hp_nr
     jmp ringo_hp_entry
     .set ringo_hp_nr, ringo_hp_nr + 1
@@ -47,14 +54,13 @@ ringo_hp_stubs_end:
 
     .global ringo_hp_entry
 ringo_hp_entry:
-    mov gs:[{user_rsp}], rsp
+    mov r11, rsp
     mov rsp, gs:[{kernel_rsp}]
     push {kernel_ds}
     cmp eax, 60
     je 1f
     cmp eax, 231
     je 1f
-    mov r11, gs:[{user_rsp}]
     lea r10, [r11 + 8]
     push r10
     push {rflags}
@@ -84,24 +90,20 @@ ringo_hp_entry:
     push r15
     mov rdi, rsp
     cld
-    sti
     call {dispatch}
-    cli
     test eax, eax
     jnz 3f
     /* Unchanged frame: rbx, rbp, r12-r15 still hold the caller's values
        (the dispatcher preserved them). Back on the caller's stack at its
-       return address; `sti` takes effect after the `ret`, so no interrupt
-       arrives while kernel code runs on that stack. */
+       return address. */
     mov rax, [rsp + 14 * 8]
     mov rsp, [rsp + 20 * 8]
     sub rsp, 8
-    sti
     ret
-3:  jmp trap_return
+3:  cli
+    jmp trap_return
     "#,
     count = const ringo_syscalls::COUNT,
-    user_rsp = const GS_USER_RSP,
     kernel_rsp = const GS_KERNEL_RSP,
     kernel_ds = const KERNEL_DS,
     kernel_cs = const KERNEL_CS,

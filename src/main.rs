@@ -167,5 +167,6 @@ pub fn tick(from_user: bool) {
         process::timer_signals(time::monotonic_ns());
         ringo_fs::timerfd::expire_due();
     }
+    process::cpu_timers_tick(from_user, 1_000_000_000 / arch::apic::HZ as u64);
     sched::tick(from_user);
 }

@@ -103,6 +103,37 @@ pub struct PosixTimer {
     pub overrun: u32,
     /// CLOCK_REALTIME timers report and take absolute times in wall time.
     pub realtime: bool,
+    /// The clock `next` counts in.
+    pub clock: TimerClock,
+}
+
+/// What a timer measures: wall time (monotonic), or CPU time of one
+/// thread (CLOCK_THREAD_CPUTIME_ID) or of the process
+/// (CLOCK_PROCESS_CPUTIME_ID, ITIMER_PROF). CPU-time timers are checked at
+/// the timer ticks of the CPUs running the threads they measure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TimerClock {
+    Wall,
+    Thread(u32),
+    Process,
+}
+
+/// ITIMER_VIRTUAL or ITIMER_PROF: time left (ns of the process's user, or
+/// user and system, CPU time, charged per tick) and the reload interval.
+pub struct CpuItimer {
+    pub armed: AtomicBool,
+    pub left_ns: core::sync::atomic::AtomicI64,
+    pub interval_ns: AtomicU64,
+}
+
+impl CpuItimer {
+    const fn new() -> Self {
+        CpuItimer {
+            armed: AtomicBool::new(false),
+            left_ns: core::sync::atomic::AtomicI64::new(0),
+            interval_ns: AtomicU64::new(0),
+        }
+    }
 }
 
 pub struct ThreadGroup {
@@ -114,6 +145,9 @@ pub struct ThreadGroup {
     pub children_cpu_ns: AtomicU64,
     /// exit_group's wait status, once a thread called it.
     pub exit_status: Mutex<Option<i32>>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF.
+    pub itimer_virtual: CpuItimer,
+    pub itimer_prof: CpuItimer,
     /// Set by the last thread out once the leader holds the process's
     /// wait status: only then may the parent collect it (threads on other
     /// CPUs may still be on their way out before).
@@ -295,6 +329,8 @@ impl Process {
                 children_cpu_ns: AtomicU64::new(0),
                 exit_status: Mutex::new(None),
                 ended: AtomicBool::new(false),
+                itimer_virtual: CpuItimer::new(),
+                itimer_prof: CpuItimer::new(),
             }),
             tgid: None,
         };
@@ -625,6 +661,84 @@ pub const SIGBUS: u8 = 7;
 pub const SIGFPE: u8 = 8;
 pub const SIGSEGV: u8 = 11;
 
+/// Sends a POSIX timer's signal: to its thread (SIGEV_THREAD_ID), which
+/// keeps it apart from a process-wide instance of the same signal, or to
+/// the process.
+fn fire_posix_timer(leader: &Arc<Process>, id: i32, t: &PosixTimer) {
+    let info = crate::signals::Siginfo::timer(t.signo, id, t.overrun, t.value);
+    match t.tid.and_then(lookup) {
+        Some(thread) => crate::signals::send_to_thread(&thread, t.signo, info),
+        None => crate::signals::send(leader, t.signo, info),
+    }
+}
+
+const SIGVTALRM: u8 = 26;
+const SIGPROF: u8 = 27;
+
+/// From every CPU's timer tick: charges the tick to the running process's
+/// CPU-time timers and, when the tick interrupted the app (where no
+/// process lock can be held), fires those that expired: ITIMER_VIRTUAL,
+/// ITIMER_PROF and POSIX timers on CPU-time clocks.
+pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
+    let Some(me) = current_ref() else { return };
+    let g = &me.group;
+    let mut fire: [Option<u8>; 2] = [None, None];
+    for (slot, (t, sig, counts)) in
+        [(&g.itimer_virtual, SIGVTALRM, from_user), (&g.itimer_prof, SIGPROF, true)].into_iter().enumerate()
+    {
+        if !counts || !t.armed.load(Ordering::Acquire) {
+            continue;
+        }
+        let left = t.left_ns.fetch_sub(tick_ns as i64, Ordering::AcqRel) - tick_ns as i64;
+        if left <= 0 && from_user {
+            let interval = t.interval_ns.load(Ordering::Acquire);
+            if interval == 0 {
+                t.armed.store(false, Ordering::Release);
+            } else {
+                t.left_ns.fetch_add(interval as i64, Ordering::AcqRel);
+            }
+            fire[slot] = Some(sig);
+        }
+    }
+    if !from_user {
+        return;
+    }
+    let Some(me) = try_current() else { return };
+    for sig in fire.into_iter().flatten() {
+        crate::signals::send(&me, sig, crate::signals::Siginfo::kernel(sig));
+    }
+    let Some(leader) = lookup(me.tgid) else { return };
+    let mut due = Vec::new();
+    {
+        let mut timers = leader.group.timers.lock();
+        if timers.values().all(|t| t.clock == TimerClock::Wall) {
+            return;
+        }
+        let mut process_now = None;
+        for (&id, t) in timers.iter_mut() {
+            let now = match t.clock {
+                TimerClock::Wall => continue,
+                TimerClock::Thread(tid) if tid == me.pid => me.thread_cpu_ns(),
+                TimerClock::Thread(_) => continue,
+                TimerClock::Process => *process_now.get_or_insert_with(|| me.process_cpu_ns()),
+            };
+            if t.next == 0 || t.next > now {
+                continue;
+            }
+            let overrun = (now - t.next).checked_div(t.interval).unwrap_or(0) as u32;
+            t.next = if t.interval != 0 { t.next + (overrun as u64 + 1) * t.interval } else { 0 };
+            t.overrun = overrun;
+            due.push((id, *t));
+        }
+    }
+    for (id, t) in due {
+        if t.signo == 0 {
+            continue;
+        }
+        fire_posix_timer(&leader, id, &t);
+    }
+}
+
 /// A page fault in user memory (from ring 3 or from a kernel copy):
 /// demand paging, or an error the caller turns into SIGSEGV or EFAULT.
 pub fn user_page_fault(addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
@@ -707,7 +821,7 @@ pub fn timer_signals(now: u64) {
         {
             let mut timers = leader.group.timers.lock();
             for (&id, t) in timers.iter_mut() {
-                if t.next == 0 || t.next > now {
+                if t.clock != TimerClock::Wall || t.next == 0 || t.next > now {
                     continue;
                 }
                 let overrun = (now - t.next).checked_div(t.interval).unwrap_or(0) as u32;
@@ -717,8 +831,7 @@ pub fn timer_signals(now: u64) {
             }
         }
         for (id, t) in fired {
-            let target = t.tid.and_then(lookup).unwrap_or_else(|| leader.clone());
-            crate::signals::send(&target, t.signo, crate::signals::Siginfo::timer(t.signo, id, t.overrun, t.value));
+            fire_posix_timer(&leader, id, &t);
         }
     }
 }

@@ -122,7 +122,13 @@ pub fn has_handler(p: &Process, sig: u8) -> bool {
 
 /// Makes `sig` pending for `p` (dropped when ignored), and wakes it.
 pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
-    queue(p, sig, info, false)
+    queue(p, sig, info, false, false)
+}
+
+/// A signal for thread `p` alone (a SIGEV_THREAD_ID timer): pending on
+/// the thread, as tkill's, beside the process's own instance.
+pub fn send_to_thread(p: &Arc<Process>, sig: u8, info: Siginfo) {
+    queue(p, sig, info, false, true)
 }
 
 /// Every process in group `pgid` (kill(-pgid), terminal signals).
@@ -139,7 +145,7 @@ pub fn send_to_group(pgid: u32, sig: u8, info: Siginfo) -> usize {
 }
 
 /// `forced`: a fault the process cannot refuse, even as init.
-fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool) {
+fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool) {
     if sig == 0 || sig > 64 || p.state() == TaskState::Zombie {
         return;
     }
@@ -167,7 +173,7 @@ fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool) {
         }
         if sig >= SIGRTMIN {
             s.rt_queue.push_back(info);
-        } else if info.si_code == SI_TKILL {
+        } else if info.si_code == SI_TKILL || to_thread {
             if s.thread_pending & bit(sig) == 0 {
                 s.thread_pending |= bit(sig);
                 s.thread_info.insert(sig, info);
@@ -214,7 +220,7 @@ pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
             actions[(sig - 1) as usize][0] = SIG_DFL;
         }
     }
-    queue(p, sig, Siginfo::fault(sig, code, addr), true);
+    queue(p, sig, Siginfo::fault(sig, code, addr), true, false);
 }
 
 fn notify_parent_state(child: &Arc<Process>, code: i32, status: i32) {

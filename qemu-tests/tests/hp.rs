@@ -110,6 +110,7 @@ go_programs! {
     go_nilpanic => "nilpanic",
     go_numcpu => "numcpu",
     go_preempt => "preempt",
+    go_profile => "profile",
     go_server => "server",
     go_timers => "timers",
 }

@@ -27,8 +27,13 @@ const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
 /// A copy of the calling process (fork); `adjust` edits the child's user
-/// registers before it first runs.
-fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> Result<Arc<Process>, Errno> {
+/// registers and `prepare` the child itself before it first runs (on
+/// another CPU it may run, and even exit, at once).
+fn spawn(
+    flags: u64,
+    adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame),
+    prepare: impl FnOnce(&Arc<Process>),
+) -> Result<Arc<Process>, Errno> {
     let parent = current();
     parent.save_user_registers();
     let aspace = parent.aspace.lock().fork().map_err(|_| Errno::ENOMEM)?;
@@ -61,6 +66,7 @@ fn spawn(flags: u64, adjust: impl FnOnce(&mut crate::arch::trap::TrapFrame)) -> 
     let mut frame = unsafe { *parent.user_frame() };
     frame.rax = 0;
     adjust(&mut frame);
+    prepare(&child);
     child.start(&frame);
     Ok(child)
 }
@@ -72,7 +78,7 @@ fn refuse_in_hp_mode() -> Result<(), Errno> {
 
 pub fn fork() -> SysResult {
     refuse_in_hp_mode()?;
-    Ok(spawn(0, |_| {})?.pid as usize)
+    Ok(spawn(0, |_| {}, |_| {})?.pid as usize)
 }
 
 /// vfork runs as fork: the child gets a copy-on-write copy instead of
@@ -81,7 +87,7 @@ pub fn fork() -> SysResult {
 /// requires until the child execs or exits.
 pub fn vfork() -> SysResult {
     refuse_in_hp_mode()?;
-    let child = spawn(0, |_| {})?;
+    let child = spawn(0, |_| {}, |_| {})?;
     wait_for_exec_or_exit(&child);
     Ok(child.pid as usize)
 }
@@ -130,11 +136,13 @@ fn spawn_thread(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: Us
         .store(if flags & CLONE_SETTLS != 0 { tls } else { me.fs_base.load(Ordering::Relaxed) }, Ordering::Relaxed);
     t.gs_base.store(me.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     t.signals.lock().mask = me.signals.lock().mask;
+    // As Linux, a bad address for either tid is not an error of the clone
+    // (and the task exists by now).
     if flags & CLONE_PARENT_SETTID != 0 {
-        parent_tid.write(&(t.pid as i32))?;
+        let _ = parent_tid.write(&(t.pid as i32));
     }
     if flags & CLONE_CHILD_SETTID != 0 {
-        child_tid.write(&(t.pid as i32))?;
+        let _ = child_tid.write(&(t.pid as i32));
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         t.clear_child_tid.store(child_tid.0, Ordering::Relaxed);
@@ -164,24 +172,31 @@ pub fn clone(flags: u64, newsp: UserAddr, parent_tid: UserAddr, child_tid: UserA
             return Err(Errno::EINVAL);
         }
     }
-    let child = spawn(flags, |f| {
-        if newsp.0 != 0 {
-            f.rsp = newsp.0;
-        }
-    })?;
-    if flags & CLONE_SETTLS != 0 {
-        child.fs_base.store(tls, Ordering::Relaxed);
-    }
-    if flags & CLONE_PARENT_SETTID != 0 {
-        parent_tid.write(&(child.pid as i32))?;
-    }
-    if flags & CLONE_CHILD_SETTID != 0 {
-        // Written into the child's (copy-on-write) memory.
-        child.aspace.lock().write_bytes(child_tid.0, &(child.pid as i32).to_le_bytes()).map_err(|_| Errno::EFAULT)?;
-    }
-    if flags & CLONE_CHILD_CLEARTID != 0 {
-        child.clear_child_tid.store(child_tid.0, Ordering::Relaxed);
-    }
+    let child = spawn(
+        flags,
+        |f| {
+            if newsp.0 != 0 {
+                f.rsp = newsp.0;
+            }
+        },
+        |child| {
+            if flags & CLONE_SETTLS != 0 {
+                child.fs_base.store(tls, Ordering::Relaxed);
+            }
+            // As Linux, a bad address for either tid is not an error of
+            // the clone: the word is simply not written.
+            if flags & CLONE_PARENT_SETTID != 0 {
+                let _ = parent_tid.write(&(child.pid as i32));
+            }
+            if flags & CLONE_CHILD_SETTID != 0 {
+                // Into the child's (copy-on-write) memory.
+                let _ = child.aspace.lock().write_bytes(child_tid.0, &(child.pid as i32).to_le_bytes());
+            }
+            if flags & CLONE_CHILD_CLEARTID != 0 {
+                child.clear_child_tid.store(child_tid.0, Ordering::Relaxed);
+            }
+        },
+    )?;
     if flags & CLONE_VFORK != 0 {
         wait_for_exec_or_exit(&child);
     }

@@ -4,6 +4,8 @@
 //! handlers comes with the signals work, until then faults kill the
 //! process as with the default action.
 
+use core::sync::atomic::Ordering;
+
 use ringo_uapi::{Errno, SysResult};
 
 use super::UserAddr;
@@ -258,27 +260,54 @@ const ITIMER_REAL: i32 = 0;
 fn timer_value(p: &crate::process::Process) -> [i64; 4] {
     let (next, interval) = *p.real_timer.lock();
     let left = if next == 0 { 0 } else { next.saturating_sub(crate::time::monotonic_ns()).max(1000) };
+    itimerval(interval, left)
+}
+
+const ITIMER_VIRTUAL: i32 = 1;
+const ITIMER_PROF: i32 = 2;
+
+/// ITIMER_VIRTUAL and ITIMER_PROF, which count the process's CPU time.
+fn cpu_itimer(me: &crate::process::Process, which: i32) -> Option<&crate::process::CpuItimer> {
+    match which {
+        ITIMER_VIRTUAL => Some(&me.group.itimer_virtual),
+        ITIMER_PROF => Some(&me.group.itimer_prof),
+        _ => None,
+    }
+}
+
+fn itimerval(interval: u64, left: u64) -> [i64; 4] {
     let tv = |ns: u64| [(ns / 1_000_000_000) as i64, ((ns % 1_000_000_000) / 1000) as i64];
     let [is, iu] = tv(interval);
     let [vs, vu] = tv(left);
     [is, iu, vs, vu]
 }
 
+fn cpu_itimer_value(t: &crate::process::CpuItimer) -> [i64; 4] {
+    let left = if t.armed.load(Ordering::Acquire) { t.left_ns.load(Ordering::Acquire).max(1000) as u64 } else { 0 };
+    itimerval(t.interval_ns.load(Ordering::Acquire), left)
+}
+
 pub fn getitimer(which: i32, value: UserAddr) -> SysResult {
-    if which != ITIMER_REAL {
-        return Err(Errno::EINVAL);
-    }
-    value.write(&timer_value(&current()))?;
+    let me = current();
+    let v = match which {
+        ITIMER_REAL => timer_value(&me),
+        _ => cpu_itimer_value(cpu_itimer(&me, which).ok_or(Errno::EINVAL)?),
+    };
+    value.write(&v)?;
     Ok(0)
 }
 
 pub fn setitimer(which: i32, new: UserAddr, old: UserAddr) -> SysResult {
-    if which != ITIMER_REAL {
+    if !matches!(which, ITIMER_REAL | ITIMER_VIRTUAL | ITIMER_PROF) {
         return Err(Errno::EINVAL);
     }
     let me = current();
     if !old.is_null() {
-        old.write(&timer_value(&me))?;
+        let v = match cpu_itimer(&me, which) {
+            Some(t) => cpu_itimer_value(t),
+            None => timer_value(&me),
+        };
+        old.write(&v)?;
     }
     let [is, iu, vs, vu]: [i64; 4] = if new.is_null() { [0; 4] } else { new.read()? };
     if [is, iu, vs, vu].iter().any(|&x| x < 0) || iu >= 1_000_000 || vu >= 1_000_000 {
@@ -286,6 +315,13 @@ pub fn setitimer(which: i32, new: UserAddr, old: UserAddr) -> SysResult {
     }
     let ns = |s: i64, u: i64| s as u64 * 1_000_000_000 + u as u64 * 1000;
     let value = ns(vs, vu);
+    if let Some(t) = cpu_itimer(&me, which) {
+        t.armed.store(false, Ordering::Release);
+        t.interval_ns.store(ns(is, iu), Ordering::Release);
+        t.left_ns.store(value as i64, Ordering::Release);
+        t.armed.store(value != 0, Ordering::Release);
+        return Ok(0);
+    }
     *me.real_timer.lock() = if value == 0 { (0, 0) } else { (crate::time::monotonic_ns() + value, ns(is, iu)) };
     Ok(0)
 }

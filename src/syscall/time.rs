@@ -3,6 +3,7 @@
 use ringo_uapi::{Errno, SysResult};
 
 use super::UserAddr;
+use crate::process::TimerClock;
 use crate::time;
 
 const CLOCK_REALTIME: i32 = 0;
@@ -141,13 +142,31 @@ pub fn timer_create(clock: i32, sevp: UserAddr, timerid: UserAddr) -> SysResult 
             interval: 0,
             overrun: 0,
             realtime: clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE,
+            clock: timer_clock(clock),
         },
     );
     Ok(0)
 }
 
+fn timer_clock(clock: i32) -> TimerClock {
+    match clock {
+        CLOCK_THREAD_CPUTIME_ID => TimerClock::Thread(crate::process::current().pid),
+        CLOCK_PROCESS_CPUTIME_ID => TimerClock::Process,
+        _ => TimerClock::Wall,
+    }
+}
+
+/// The current time of the clock a timer counts in.
+fn clock_now(clock: TimerClock) -> u64 {
+    match clock {
+        TimerClock::Wall => time::monotonic_ns(),
+        TimerClock::Thread(tid) => crate::process::lookup(tid).map_or(0, |t| t.thread_cpu_ns()),
+        TimerClock::Process => crate::process::current().process_cpu_ns(),
+    }
+}
+
 fn itimerspec_now(t: &crate::process::PosixTimer) -> [i64; 4] {
-    let left = if t.next == 0 { 0 } else { t.next.saturating_sub(time::monotonic_ns()).max(1) };
+    let left = if t.next == 0 { 0 } else { t.next.saturating_sub(clock_now(t.clock)).max(1) };
     let [is, ins] = timespec(t.interval as i64);
     let [vs, vns] = timespec(left as i64);
     [is, ins, vs, vns]
@@ -159,18 +178,21 @@ pub fn timer_settime(id: i32, flags: i32, new: UserAddr, old: UserAddr) -> SysRe
         return Err(Errno::EINVAL);
     }
     let me = crate::process::current();
+    let clock = me.group.timers.lock().get(&id).ok_or(Errno::EINVAL)?.clock;
+    // Read before the timer lock: a CPU clock may look at other threads.
+    let now = clock_now(clock);
     let mut timers = me.group.timers.lock();
     let t = timers.get_mut(&id).ok_or(Errno::EINVAL)?;
     if !old.is_null() {
         old.write(&itimerspec_now(t))?;
     }
     let value = vs as u64 * 1_000_000_000 + vns as u64;
-    let now = time::monotonic_ns();
     t.interval = is as u64 * 1_000_000_000 + ins as u64;
     t.next = if value == 0 {
         0
     } else if flags & TIMER_ABSTIME != 0 {
         let base = if t.realtime { time::realtime_ns() } else { now as i64 };
+        // (CPU clocks: `now` is already that clock's.)
         now + (value as i64 - base).max(1) as u64
     } else {
         now + value

@@ -153,6 +153,7 @@ go_programs! {
     go_goroutines => "goroutines",
     go_timers => "timers",
     go_preempt => "preempt",
+    go_profile => "profile",
     go_fileio => "fileio",
     go_exec => "exec",
     go_nilpanic => "nilpanic",

@@ -311,18 +311,20 @@ fn save_context(f: &TrapFrame, fpstate: u64, mask: u64, trapno: u64, err: u64, c
 }
 
 /// Delivers pending signals before a return to ring 3. A default action
-/// may end or stop the process here.
-pub fn deliver_pending(frame: &mut TrapFrame) {
+/// may end or stop the process here. Returns whether a handler's frame was
+/// set up (the registers to return with changed).
+pub fn deliver_pending(frame: &mut TrapFrame) -> bool {
     if !process::current_ref().is_some_and(|p| p.signal_hint.load(Ordering::Acquire)) {
-        return;
+        return false;
     }
-    let Some(p) = process::try_current() else { return };
+    let Some(p) = process::try_current() else { return false };
+    let mut delivered = false;
     loop {
         let Some(info) = dequeue(&p, 0) else {
             let s = p.signals.lock();
             let anything = s.pending | s.thread_pending != 0 || !s.rt_queue.is_empty();
             p.signal_hint.store(anything, Ordering::Release);
-            return;
+            return delivered;
         };
         let sig = info.si_signo as u8;
         let action = p.sig_actions.lock()[(sig - 1) as usize];
@@ -342,6 +344,7 @@ pub fn deliver_pending(frame: &mut TrapFrame) {
                     // No room for the frame: Linux kills with SIGSEGV.
                     process::exit_with(SIGSEGV as i32);
                 }
+                delivered = true;
                 // Like Linux, keep going: another deliverable signal gets
                 // its frame on top, so its handler runs first and returns
                 // into this one.

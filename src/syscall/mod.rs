@@ -97,16 +97,21 @@ pub fn dispatch_syscall_insn(frame: &mut TrapFrame) {
 }
 
 /// From an HP vtable entry (the frame is laid out as for `syscall`).
-pub fn dispatch_hp(frame: &mut TrapFrame) {
+/// Returns whether registers other than rax must be restored from the
+/// frame (a handler's frame, rt_sigreturn, a restart).
+pub fn dispatch_hp(frame: &mut TrapFrame) -> bool {
     crate::hp::VTABLE_CALLS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    dispatch(frame);
+    dispatch(frame)
 }
 
-/// Number in rax, arguments in rdi, rsi, rdx, r10, r8, r9.
-fn dispatch(frame: &mut TrapFrame) {
+/// Number in rax, arguments in rdi, rsi, rdx, r10, r8, r9. Returns whether
+/// the registers other than rax changed.
+fn dispatch(frame: &mut TrapFrame) -> bool {
+    const RT_SIGRETURN: u64 = 15;
     let nr = frame.rax;
     let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     let mut ret = invoke(nr, args);
+    let mut rewritten = nr == RT_SIGRETURN;
     if ret == Errno::EINTR.as_ret()
         && let Some(p) = crate::process::current_ref()
         && p.restart_marked.swap(false, core::sync::atomic::Ordering::AcqRel)
@@ -114,9 +119,10 @@ fn dispatch(frame: &mut TrapFrame) {
         // SAFETY: this frame is the task's user frame; the handler that
         // returned has no reference to it any more.
         ret = crate::signals::restart_or_eintr(frame, nr);
+        rewritten = true;
     }
     frame.rax = ret as u64;
-    crate::signals::deliver_pending(frame);
+    crate::signals::deliver_pending(frame) || rewritten
 }
 
 /// From `int 0x80`: i386 numbering and registers (ebx, ecx, edx, esi, edi,

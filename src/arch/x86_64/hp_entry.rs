@@ -135,11 +135,8 @@ pub fn rewind_call(frame: &mut TrapFrame, nr: u64) {
     frame.rsp -= 8;
 }
 
-/// Returns 0 when the frame came back unchanged (the fast return), 1 when
-/// the registers must be restored from it.
+/// Returns 0 when the frame came back unchanged but for rax (the fast
+/// return), 1 when the registers must be restored from it.
 extern "C" fn hp_call(frame: &mut TrapFrame) -> u64 {
-    let before = [frame.rip, frame.rsp, frame.rbx, frame.rbp, frame.r12, frame.r13, frame.r14, frame.r15];
-    crate::syscall::dispatch_hp(frame);
-    let after = [frame.rip, frame.rsp, frame.rbx, frame.rbp, frame.r12, frame.r13, frame.r14, frame.r15];
-    u64::from(before != after)
+    u64::from(crate::syscall::dispatch_hp(frame))
 }

@@ -33,7 +33,6 @@ pub static INT80_CALLS: AtomicU64 = AtomicU64::new(0);
 pub fn enable() {
     crate::arch::idt::use_switch_stacks();
     syscall_entry::set_hp_mode();
-    vtable();
 }
 
 pub fn enabled() -> bool {
@@ -41,12 +40,20 @@ pub fn enabled() -> bool {
 }
 
 /// The vtable (every entry filled: an unimplemented call still reaches the
-/// dispatcher, which logs its name once and returns ENOSYS).
+/// dispatcher, which logs its name once and returns ENOSYS). Built when
+/// the app starts, after the command line decided on tracing: traced
+/// calls all take the full entry, the register-only ones bypass the
+/// dispatcher.
 pub fn vtable() -> &'static Vtable {
     VTABLE.call_once(|| {
         let mut t = Box::new(Vtable { count: ringo_syscalls::COUNT as u64, entries: [0; ringo_syscalls::COUNT] });
         for (nr, e) in t.entries.iter_mut().enumerate() {
             *e = hp_entry::stub(nr);
+        }
+        if !crate::syscall::strace_enabled() {
+            for (nr, addr) in hp_entry::fast_entries() {
+                t.entries[nr] = addr;
+            }
         }
         Box::leak(t)
     })

@@ -5,8 +5,10 @@ use core::sync::atomic::{AtomicI64, Ordering};
 
 use crate::arch::{boot, cpu, rtc, tsc};
 
-/// Unix time (ns) at the kernel's first instruction.
-static BOOT_EPOCH_NS: AtomicI64 = AtomicI64::new(0);
+/// Unix time (ns) at the kernel's first instruction (read by HP mode's
+/// assembly clock_gettime too).
+#[unsafe(no_mangle)]
+pub static BOOT_EPOCH_NS: AtomicI64 = AtomicI64::new(0);
 
 pub fn init() {
     let now_s = rtc::unix_time().unwrap_or(1_767_225_600); // 2026-01-01 without an RTC
@@ -16,15 +18,12 @@ pub fn init() {
 
 /// Nanoseconds since the PVH entry.
 pub fn monotonic_ns() -> u64 {
-    let khz = tsc::khz().max(1);
-    let ticks = cpu::rdtsc().saturating_sub(boot::boot_tsc());
-    // ticks * 1e6 / khz without overflowing for years of uptime.
-    ((ticks as u128 * 1_000_000) / khz as u128) as u64
+    tsc::ticks_to_ns(cpu::rdtsc().saturating_sub(boot::boot_tsc()))
 }
 
 /// TSC ticks as nanoseconds.
 pub fn tsc_to_ns(ticks: u64) -> u64 {
-    (ticks as u128 * 1_000_000 / tsc::khz().max(1) as u128) as u64
+    tsc::ticks_to_ns(ticks)
 }
 
 pub fn realtime_ns() -> i64 {

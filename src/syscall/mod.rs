@@ -21,7 +21,7 @@ mod time;
 pub use args::{Fd, Pod, UserAddr};
 pub use futex::futex_wake;
 pub use lifecycle::vfork_key;
-pub use strace::enable as enable_strace;
+pub use strace::{enable as enable_strace, enabled as strace_enabled};
 
 use crate::arch::trap::TrapFrame;
 use ringo_uapi::Errno;

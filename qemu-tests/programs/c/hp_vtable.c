@@ -50,6 +50,11 @@ int main(int argc, char **argv)
 	long c = t.tv_sec * 1000000000L + t.tv_nsec;
 	CHECK(c >= b && c - b < 1000000000L);
 	CHECK(now_ns(CLOCK_REALTIME) > 1600000000L * 1000000000L);
+	/* Other clocks, and bad pointers, through the same entry. */
+	CHECK(now_ns(CLOCK_PROCESS_CPUTIME_ID) > 0);
+	CHECK_EQ(ringo_hp_syscall2(SYS_clock_gettime, CLOCK_MONOTONIC, (void *)8), -EFAULT);
+	CHECK_EQ(ringo_hp_syscall2(SYS_clock_gettime, CLOCK_MONOTONIC, (void *)-8L), -EFAULT);
+	CHECK_EQ(ringo_hp_syscall2(SYS_clock_gettime, 12345, &t), -EINVAL);
 
 	/* Errors come back as -errno. */
 	CHECK_EQ(ringo_hp_syscall3(SYS_write, 1, (void *)8, 4), -EFAULT);
@@ -86,9 +91,10 @@ int main(int argc, char **argv)
 
 	/* Many calls in a row keep every callee-saved register (the compiler
 	 * keeps `sum` and `i` in them across the calls). */
-	long sum = 0;
+	long sum = 0, parent = getppid();
 	for (int i = 0; i < 1000; i++)
-		sum += ringo_hp_syscall0(SYS_getpid) + i;
-	CHECK_EQ(sum, 1000 * self + 999 * 1000 / 2);
+		sum += ringo_hp_syscall0(SYS_getpid) + ringo_hp_syscall0(SYS_getppid) + i;
+	CHECK_EQ(sum, 1000 * (self + parent) + 999 * 1000 / 2);
+	CHECK_EQ(ringo_hp_syscall0(SYS_gettid), self);
 	return check_done();
 }

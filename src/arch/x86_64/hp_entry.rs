@@ -27,7 +27,7 @@
 
 use core::arch::global_asm;
 
-use super::percpu::{GS_KERNEL_RSP, KERNEL_CS, KERNEL_DS};
+use super::percpu::{GS_CURRENT_TASK, GS_KERNEL_RSP, KERNEL_CS, KERNEL_DS};
 use super::trap::TrapFrame;
 
 /// The `vector` slot of a frame built by a vtable entry.
@@ -112,9 +112,103 @@ ringo_hp_entry:
     dispatch = sym hp_call,
 );
 
+// Entries that need no kernel stack: a few instructions on registers
+// alone (the caller's stack is not touched beyond the return address),
+// for the calls runtimes make most often and that only read the clock or
+// the current task. Anything unusual goes on to the full entry, with the
+// arguments untouched.
+global_asm!(
+    r#"
+    .section .text.hp_entry, "ax"
+    .global ringo_hp_getpid
+ringo_hp_getpid:
+    mov rax, gs:[{current}]
+    test rax, rax
+    jz 1f
+    mov eax, dword ptr [rax + {tgid}]
+    ret
+1:  mov eax, 39
+    jmp ringo_hp_entry
+
+    .global ringo_hp_gettid
+ringo_hp_gettid:
+    mov rax, gs:[{current}]
+    test rax, rax
+    jz 1f
+    mov eax, dword ptr [rax + {pid}]
+    ret
+1:  mov eax, 186
+    jmp ringo_hp_entry
+
+    /* clock_gettime(clock, tp) for the TSC clocks: ns = ((tsc - boot) *
+       mult) >> 32 (+ the boot epoch for wall time), as time::monotonic_ns
+       computes it. */
+    .global ringo_hp_clock_gettime
+ringo_hp_clock_gettime:
+    xor r8d, r8d
+    cmp edi, 1
+    je 2f
+    cmp edi, 4
+    je 2f
+    cmp edi, 6
+    je 2f
+    cmp edi, 7
+    je 2f
+    mov r8, qword ptr [rip + BOOT_EPOCH_NS]
+    cmp edi, 0
+    je 2f
+    cmp edi, 5
+    je 2f
+    mov eax, 228
+    jmp ringo_hp_entry
+2:  mov rcx, {user_limit}
+    lea r9, [rsi + 16]
+    cmp r9, rcx
+    ja 5f
+    cmp r9, rsi
+    jb 5f
+    rdtsc
+    shl rdx, 32
+    or rax, rdx
+    sub rax, qword ptr [rip + BOOT_TSC]
+    mul qword ptr [rip + TSC_NS_MULT]
+    shrd rax, rdx, 32
+    add rax, r8
+    xor edx, edx
+    mov rcx, 1000000000
+    div rcx
+3:  mov qword ptr [rsi], rax
+4:  mov qword ptr [rsi + 8], rdx
+    xor eax, eax
+    ret
+5:  mov rax, -14
+    ret
+    .pushsection .ex_table, "a"
+    .quad 3b, 5b
+    .quad 4b, 5b
+    .popsection
+    "#,
+    current = const GS_CURRENT_TASK,
+    tgid = const core::mem::offset_of!(crate::process::Process, tgid),
+    pid = const core::mem::offset_of!(crate::process::Process, pid),
+    user_limit = const super::uaccess::USER_LIMIT,
+);
+
 unsafe extern "C" {
     static ringo_hp_stubs: u8;
     static ringo_hp_stubs_end: u8;
+    fn ringo_hp_getpid();
+    fn ringo_hp_gettid();
+    fn ringo_hp_clock_gettime();
+}
+
+/// The register-only entries: (syscall number, address).
+pub fn fast_entries() -> [(usize, u64); 3] {
+    [
+        (39, ringo_hp_getpid as *const () as u64),
+        (186, ringo_hp_gettid as *const () as u64),
+        (228, ringo_hp_clock_gettime as *const () as u64),
+    ]
 }
 
 /// The address of entry `nr`'s stub.

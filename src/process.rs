@@ -141,6 +141,10 @@ pub struct ThreadGroup {
     pub timers: Mutex<BTreeMap<i32, PosixTimer>>,
     /// CPU time (ns) of the process's threads that have ended.
     pub dead_cpu_ns: AtomicU64,
+    /// Timer ticks (user, system) of the process's ended threads, and of
+    /// its reaped children: they split CPU time into user and system time.
+    pub dead_ticks: [AtomicU64; 2],
+    pub children_ticks: [AtomicU64; 2],
     /// CPU time (ns) of reaped children (RUSAGE_CHILDREN).
     pub children_cpu_ns: AtomicU64,
     /// exit_group's wait status, once a thread called it.
@@ -232,6 +236,9 @@ pub struct Process {
     /// current run started (0 while not running).
     pub cpu_ns: AtomicU64,
     pub run_start_tsc: AtomicU64,
+    /// Timer ticks that found this thread running in user mode and in the
+    /// kernel (Linux's tick sampling): the ratio splits `cpu_ns`.
+    pub ticks: [AtomicU64; 2],
     /// The thread's name (prctl PR_SET_NAME, /proc/PID/comm), NUL-padded.
     pub comm: Mutex<[u8; 16]>,
 }
@@ -326,6 +333,8 @@ impl Process {
                 live: AtomicU32::new(1),
                 timers: Mutex::new(BTreeMap::new()),
                 dead_cpu_ns: AtomicU64::new(0),
+                dead_ticks: [const { AtomicU64::new(0) }; 2],
+                children_ticks: [const { AtomicU64::new(0) }; 2],
                 children_cpu_ns: AtomicU64::new(0),
                 exit_status: Mutex::new(None),
                 ended: AtomicBool::new(false),
@@ -409,6 +418,7 @@ impl Process {
             autoreap: AtomicBool::new(false),
             cpu_ns: AtomicU64::new(0),
             run_start_tsc: AtomicU64::new(0),
+            ticks: [const { AtomicU64::new(0) }; 2],
             comm: Mutex::new([0; 16]),
         });
         TABLE.lock().insert(pid, p.clone());
@@ -483,6 +493,21 @@ impl Process {
         self.cpu_ns.load(Ordering::Acquire) + running
     }
 
+    /// Ticks (user, system) of the whole process: its threads, live and
+    /// ended.
+    pub fn process_ticks(&self) -> [u64; 2] {
+        let mut t = [0; 2];
+        for th in threads_of(self.tgid) {
+            for (i, v) in t.iter_mut().enumerate() {
+                *v += th.ticks[i].load(Ordering::Acquire);
+            }
+        }
+        for (i, v) in t.iter_mut().enumerate() {
+            *v += self.group.dead_ticks[i].load(Ordering::Acquire);
+        }
+        t
+    }
+
     /// CPU time of the whole process (CLOCK_PROCESS_CPUTIME_ID, RUSAGE_SELF).
     pub fn process_cpu_ns(&self) -> u64 {
         let live: u64 = threads_of(self.tgid).iter().map(|t| t.thread_cpu_ns()).sum();
@@ -509,6 +534,17 @@ impl Process {
             _ => TaskState::Zombie,
         }
     }
+}
+
+/// Splits `ns` of CPU time into (user, system) in the ratio of the ticks
+/// that sampled it; without a tick it all counts as user time.
+pub fn split_cpu_time(ns: u64, ticks: [u64; 2]) -> (u64, u64) {
+    let total = ticks[0] + ticks[1];
+    if total == 0 {
+        return (ns, 0);
+    }
+    let user = (ns as u128 * ticks[0] as u128 / total as u128) as u64;
+    (user, ns - user)
 }
 
 /// The wait key a parent sleeps on for its children.
@@ -572,6 +608,9 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
     me.account_stop();
     if me.pid != me.tgid {
         me.group.dead_cpu_ns.fetch_add(me.cpu_ns.load(Ordering::Acquire), Ordering::AcqRel);
+        for i in 0..2 {
+            me.group.dead_ticks[i].fetch_add(me.ticks[i].load(Ordering::Acquire), Ordering::AcqRel);
+        }
     }
     if me.pid != me.tgid {
         // A thread other than the first is never waited for.
@@ -646,6 +685,11 @@ pub fn reap(p: &Arc<Process>) {
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
         parent.children.lock().retain(|&c| c != p.pid);
         parent.group.children_cpu_ns.fetch_add(child_total, Ordering::AcqRel);
+        let child_ticks = p.process_ticks();
+        for i in 0..2 {
+            let theirs = child_ticks[i] + p.group.children_ticks[i].load(Ordering::Acquire);
+            parent.group.children_ticks[i].fetch_add(theirs, Ordering::AcqRel);
+        }
     }
     paging::unmap_kernel_stack(p.sched.kstack_top, KERNEL_STACK_PAGES);
     // SAFETY: a zombie never runs again; its stack and FPU area are unused.
@@ -681,6 +725,7 @@ const SIGPROF: u8 = 27;
 /// ITIMER_PROF and POSIX timers on CPU-time clocks.
 pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
     let Some(me) = current_ref() else { return };
+    me.ticks[usize::from(!from_user)].fetch_add(1, Ordering::Relaxed);
     let g = &me.group;
     let mut fire: [Option<u8>; 2] = [None, None];
     for (slot, (t, sig, counts)) in

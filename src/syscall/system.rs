@@ -1,6 +1,7 @@
 //! The system as a program sees it: uname, sysinfo, usage, randomness.
 
 use alloc::vec;
+use core::sync::atomic::Ordering;
 
 use ringo_uapi::{Errno, SysResult};
 
@@ -67,15 +68,20 @@ pub fn getrusage(who: i32, usage: UserAddr) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let me = crate::process::current();
-    // All of it counts as user time: the kernel's share is not separated.
-    let ns = match who {
-        0 => me.process_cpu_ns(),
-        1 => me.thread_cpu_ns(),
-        _ => me.group.children_cpu_ns.load(core::sync::atomic::Ordering::Acquire),
-    } as i64;
+    let (ns, ticks) = match who {
+        0 => (me.process_cpu_ns(), me.process_ticks()),
+        1 => (me.thread_cpu_ns(), [0, 1].map(|i| me.ticks[i].load(Ordering::Acquire))),
+        _ => (
+            me.group.children_cpu_ns.load(Ordering::Acquire),
+            [0, 1].map(|i| me.group.children_ticks[i].load(Ordering::Acquire)),
+        ),
+    };
+    let (user, system) = crate::process::split_cpu_time(ns, ticks);
     let mut r = [0i64; 18];
-    r[0] = ns / 1_000_000_000;
-    r[1] = (ns % 1_000_000_000) / 1000;
+    for (i, t) in [user, system].into_iter().enumerate() {
+        r[2 * i] = (t / 1_000_000_000) as i64;
+        r[2 * i + 1] = ((t % 1_000_000_000) / 1000) as i64;
+    }
     usage.write(&r)?;
     Ok(0)
 }

@@ -73,5 +73,32 @@ int main(void)
 	int st;
 	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st));
 	CHECK(usage_ns(RUSAGE_CHILDREN) - c0 >= 50000000LL);
+	/* User and system time apart: a spin in user space counts as user
+	 * time; a loop of system calls adds system time. */
+	struct rusage before, after;
+	OK(getrusage(RUSAGE_SELF, &before));
+	volatile unsigned long x = 0;
+	long long until = ns(CLOCK_MONOTONIC) + 300000000LL;
+	while (ns(CLOCK_MONOTONIC) < until)
+		for (int i = 0; i < 200000; i++)
+			x += i;
+	OK(getrusage(RUSAGE_SELF, &after));
+	long long user = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) * 1000000LL +
+			 (after.ru_utime.tv_usec - before.ru_utime.tv_usec);
+	long long sys = (after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1000000LL +
+			(after.ru_stime.tv_usec - before.ru_stime.tv_usec);
+	CHECK(user > 150000);
+	CHECK(sys < user);
+	before = after;
+	until = ns(CLOCK_MONOTONIC) + 300000000LL;
+	char buf[4096];
+	while (ns(CLOCK_MONOTONIC) < until)
+		for (int i = 0; i < 200; i++)
+			if (getppid() < 0 || write(-1, buf, sizeof buf) != -1)
+				x++;
+	OK(getrusage(RUSAGE_SELF, &after));
+	sys = (after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1000000LL +
+	      (after.ru_stime.tv_usec - before.ru_stime.tv_usec);
+	CHECK(sys > 0);
 	return check_done();
 }

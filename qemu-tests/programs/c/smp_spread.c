@@ -7,7 +7,9 @@
  *   sched_yield and after a sleep; a CPU that does not exist is EINVAL;
  *   sched_getaffinity gives back exactly the pinned mask;
  * - a thread created after the pinning inherits the mask (Linux: clone
- *   copies the creator's affinity).
+ *   copies the creator's affinity);
+ * - a thread spinning in user space, pinned by another thread through
+ *   its tid, comes to run on its new CPU and stays there.
  *
  * The argument is the number of CPUs the machine has: the initial mask
  * must then be exactly CPUs 0..N-1. Without it (a run on a host, where a
@@ -238,6 +240,89 @@ static void pinning(void)
 	printf("smp_spread: pinned to CPU %d and back\n", last_cpu);
 }
 
+#define PIN_OTHER_PATIENCE_MS 5000
+/* getcpu calls that must all say the new CPU once it was reached. */
+#define PIN_OTHER_STAY_ROUNDS 20000
+
+/* A thread that another one pins twice: first to the last CPU, then to
+ * the first, so with two CPUs or more at least one pinning moves it. */
+struct pinned_spinner {
+	long tid;
+	long pinned;  /* how many pinnings are in place */
+	long arrived; /* how many of them it saw itself arrive at */
+	long target[2];
+	long strayed; /* 1 + a CPU it saw after arriving, or 0 */
+	long stop;
+};
+
+static void *pinned_spin_main(void *arg)
+{
+	struct pinned_spinner *ps = arg;
+	store(&ps->tid, syscall(SYS_gettid));
+	for (int round = 0; round < 2; round++) {
+		while (load(&ps->pinned) <= round)
+			if (load(&ps->stop))
+				return NULL;
+		/* Mostly in user space, where only a preemption can move it. */
+		while (current_cpu() != ps->target[round]) {
+			for (volatile int i = 0; i < WINDOW_SPINS; i++)
+				;
+			if (load(&ps->stop))
+				return NULL;
+		}
+		for (int i = 0; i < PIN_OTHER_STAY_ROUNDS; i++) {
+			int c = current_cpu();
+			if (c != ps->target[round] && !ps->strayed)
+				ps->strayed = c + 1;
+		}
+		store(&ps->arrived, round + 1);
+	}
+	return NULL;
+}
+
+/* Another thread, spinning without a syscall on whatever CPU it has, is
+ * pinned through its tid: it must get there (Linux moves it at once; a
+ * kernel may wait for its time slice to end) and stay. */
+static void pinning_another_thread(void)
+{
+	int first_cpu = 0;
+	while (!CPU_ISSET(first_cpu, &initial))
+		first_cpu++;
+	struct pinned_spinner ps = {.target = {last_cpu, first_cpu}};
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, pinned_spin_main, &ps), 0);
+	long start = now_ns();
+	while (!load(&ps.tid) && (now_ns() - start) / NS_PER_MS < PIN_OTHER_PATIENCE_MS)
+		sleep_ms(1);
+	CHECK(load(&ps.tid) != 0);
+	for (int round = 0; round < 2 && load(&ps.tid); round++) {
+		cpu_set_t pin, got;
+		CPU_ZERO(&pin);
+		CPU_SET(ps.target[round], &pin);
+		CHECK_EQ(sched_setaffinity((pid_t)ps.tid, sizeof pin, &pin), 0);
+		store(&ps.pinned, round + 1);
+		CPU_ZERO(&got);
+		CHECK_EQ(sched_getaffinity((pid_t)ps.tid, sizeof got, &got), 0);
+		CHECK(CPU_EQUAL(&got, &pin));
+		start = now_ns();
+		while (load(&ps.arrived) <= round && (now_ns() - start) / NS_PER_MS < PIN_OTHER_PATIENCE_MS)
+			sleep_ms(5);
+		if (load(&ps.arrived) <= round) {
+			fprintf(stderr,
+				"FAIL: smp_spread: a spinning thread pinned to CPU %ld by another never ran there "
+				"in %d ms\n",
+				ps.target[round], PIN_OTHER_PATIENCE_MS);
+			check_failures++;
+			break;
+		}
+	}
+	store(&ps.stop, 1);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(ps.strayed, 0);
+	printf("smp_spread: a spinning thread pinned from outside went to CPU %d, then to CPU %d\n", last_cpu,
+	       first_cpu);
+}
+
 int main(int argc, char **argv)
 {
 	check_start("smp_spread");
@@ -262,5 +347,6 @@ int main(int argc, char **argv)
 	getcpu_arguments();
 	spinners_meet();
 	pinning();
+	pinning_another_thread();
 	return check_done();
 }

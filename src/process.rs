@@ -207,6 +207,9 @@ pub struct Process {
     /// Syscall numbers already reported as unimplemented.
     pub enosys_logged: Mutex<BTreeSet<u64>>,
     pub clear_child_tid: AtomicU64,
+    /// The user address of the thread's `struct robust_list_head`
+    /// (set_robust_list), walked when the thread ends; 0 for none.
+    pub robust_list: AtomicU64,
     pub umask: AtomicU32,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
@@ -390,6 +393,7 @@ impl Process {
             rlimits: Mutex::new(default_limits()),
             enosys_logged: Mutex::new(BTreeSet::new()),
             clear_child_tid: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
             umask: AtomicU32::new(0o022),
             pgid: AtomicU32::new(0),
             sid: AtomicU32::new(0),
@@ -576,6 +580,9 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
             }
         }
     }
+    // Before the tid word and the memory go, as Linux orders it: a joiner
+    // woken by CLEARTID finds the thread's robust mutexes marked.
+    crate::syscall::exit_robust_list(&me);
     // CLONE_CHILD_CLEARTID: zero the thread id and wake one joiner.
     let ctid = me.clear_child_tid.swap(0, Ordering::AcqRel);
     if ctid != 0 && crate::arch::uaccess::copy_to_user(ctid, &0u32.to_le_bytes()) {

@@ -1,13 +1,14 @@
 //! Threads, futexes, timers and the Go runtime: the static Go programs in
-//! qemu-tests/programs/go/ and the C program threads.c, each booted as
-//! init on 1, 2 and 4 CPUs (with more CPUs the same program meets real
+//! qemu-tests/programs/go/ and the C programs threads.c, robust.c and
+//! smp_spread.c, each booted as init on 1, 2 and 4 CPUs (with more CPUs the same program meets real
 //! parallelism: futex races, cross-CPU wake-ups and IPIs, signals to
 //! threads running elsewhere). `exec` runs in the busybox image, for the
 //! programs it starts.
 //!
 //! Every Go program also runs on the host here (`natively`), where it must
-//! pass, or its checks would not be saying what Linux does; threads.c is
-//! run on the host with the other C programs (programs_native.rs).
+//! pass, or its checks would not be saying what Linux does; the C programs
+//! are run on the host with the others (programs_native.rs), smp_spread
+//! there without its CPU count (it then takes the host's mask as it is).
 //!
 //! Each program prints `NAME: ok` last and exits 0, or prints a `FAIL:`
 //! line per failed check; along the way it prints what it is doing, so a
@@ -52,7 +53,9 @@ fn go_in_the_guest(name: &str, cpus: u32) -> GuestRun {
 }
 
 fn c_in_the_guest(name: &str, cpus: u32) -> GuestRun {
-    let run = program(test_programs::c(name)).smp(cpus).timeout_secs(TIMEOUT_SECS).run();
+    // smp_spread checks the machine has exactly the CPUs it is told of.
+    let args = if name == "smp_spread" { vec![cpus.to_string()] } else { Vec::new() };
+    let run = program(test_programs::c(name)).args(args).smp(cpus).timeout_secs(TIMEOUT_SECS).run();
     run.expect_program_ok(name);
     run
 }
@@ -124,6 +127,7 @@ go_programs! {
     go_numcpu => "numcpu",
     go_file => "file",
     go_server => "server",
+    go_cpubound => "cpubound",
 }
 
 /// The Jiny workloads report what they measured; the tests need the line
@@ -150,8 +154,24 @@ mod go_workload_reports {
     }
 
     #[test]
+    fn cpubound_reports_its_time_natively() {
+        // Not the default count: the program then checks its sum against
+        // a second, serial computation instead of its constant.
+        let out = Command::new(test_programs::go("cpubound")).arg("20").output().expect("running cpubound");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("cpubound: ") && l.contains(" workers, 20 units in "))
+            .unwrap_or_else(|| panic!("{stdout}{stderr}"));
+        assert!(line.ends_with('s'), "{line}");
+        assert_eq!(stdout.lines().last(), Some("cpubound: ok"), "{stdout}{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    }
+
+    #[test]
     fn a_bad_count_is_refused() {
-        for name in ["file", "server"] {
+        for name in ["file", "server", "cpubound"] {
             let out = Command::new(test_programs::go(name)).arg("many").output().expect("running it");
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
@@ -179,19 +199,32 @@ mod go_workload_reports {
     }
 }
 
-mod c_threads {
-    #[test]
-    fn smp_1() {
-        super::c_in_the_guest("threads", 1);
-    }
+/// `mod c_NAME { smp_1, smp_2, smp_4 }` per C program.
+macro_rules! c_programs {
+    ($($module:ident => $name:literal),* $(,)?) => {
+        $(
+            mod $module {
+                #[test]
+                fn smp_1() {
+                    super::c_in_the_guest($name, 1);
+                }
 
-    #[test]
-    fn smp_2() {
-        super::c_in_the_guest("threads", 2);
-    }
+                #[test]
+                fn smp_2() {
+                    super::c_in_the_guest($name, 2);
+                }
 
-    #[test]
-    fn smp_4() {
-        super::c_in_the_guest("threads", 4);
-    }
+                #[test]
+                fn smp_4() {
+                    super::c_in_the_guest($name, 4);
+                }
+            }
+        )*
+    };
+}
+
+c_programs! {
+    c_threads => "threads",
+    c_robust => "robust",
+    c_smp_spread => "smp_spread",
 }

@@ -163,6 +163,7 @@ entries! {
     fn sys_dup3 => fs::dup3[Fd, Fd, u32];
     fn sys_pipe2 => fs::pipe2[UserAddr, u32];
     fn sys_prlimit64 => process::prlimit64[i32, u32, UserAddr, UserAddr];
+    fn sys_getcpu => process::getcpu[UserAddr, UserAddr, UserAddr];
     fn sys_renameat2 => fs::renameat2[Fd, UserAddr, Fd, UserAddr, u32];
     fn sys_getrandom => system::getrandom[UserAddr, usize, u32];
     fn sys_statx => fs::statx[Fd, UserAddr, u32, u32, UserAddr];

@@ -95,7 +95,8 @@ fn wake_bitset(k: (usize, u64), n: usize, bitset: u32) -> usize {
     woken.len()
 }
 
-/// For CLONE_CHILD_CLEARTID at thread exit.
+/// For CLONE_CHILD_CLEARTID and the robust list at thread exit: a wake
+/// on the thread's own futex words, private or shared.
 pub fn futex_wake(p: &Process, uaddr: u64, n: usize) -> usize {
     // glibc and musl make the thread-id futex private; a shared waiter on
     // it would be keyed by the physical page.
@@ -106,6 +107,86 @@ pub fn futex_wake(p: &Process, uaddr: u64, n: usize) -> usize {
         woken += wake_bitset(k, n - woken, FUTEX_BITSET_MATCH_ANY);
     }
     woken
+}
+
+/// `struct robust_list_head { next, futex_offset, list_op_pending }`.
+pub const ROBUST_LIST_HEAD_LEN: usize = 24;
+/// Linux's ROBUST_LIST_LIMIT: a list that does not come back to its head
+/// within this many entries is cut there (a loop in user memory).
+const ROBUST_LIST_LIMIT: usize = 2048;
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// Bit 0 of a list pointer marks a PI futex, which the owner's death
+/// marks but whose waiters a PI unlock (not this walk) would hand over.
+const ROBUST_ENTRY_PI: u64 = 1;
+
+/// Linux's exit_robust_list, run as `p` ends or execs while its memory is
+/// still the current address space: every futex on the thread's robust
+/// list (and the one it was in the middle of adding or removing) that `p`
+/// still owns gets FUTEX_OWNER_DIED and one waiter woken, so the next
+/// locker sees EOWNERDEAD instead of waiting for ever. The list is user
+/// memory: a fault ends the walk, as on Linux.
+pub fn exit_robust_list(p: &Process) {
+    let head = p.robust_list.swap(0, Ordering::AcqRel);
+    if head == 0 {
+        return;
+    }
+    let read = |addr: u64| UserAddr(addr).read::<u64>().ok();
+    let (Some(mut entry), Some(offset), Some(pending)) = (read(head), read(head + 8), read(head + 16)) else {
+        return;
+    };
+    let pending_addr = pending & !ROBUST_ENTRY_PI;
+    for _ in 0..ROBUST_LIST_LIMIT {
+        let at = entry & !ROBUST_ENTRY_PI;
+        if at == head {
+            break;
+        }
+        // The next link is read before the futex word changes: once
+        // marked, another thread may take the mutex and relink the entry.
+        let next = read(at);
+        // The pending entry is handled last, with its own rules.
+        if at != pending_addr && !owner_died(p, at.wrapping_add(offset), entry & ROBUST_ENTRY_PI != 0, false) {
+            return;
+        }
+        let Some(next) = next else { return };
+        entry = next;
+    }
+    if pending_addr != 0 {
+        owner_died(p, pending_addr.wrapping_add(offset), pending & ROBUST_ENTRY_PI != 0, true);
+    }
+}
+
+/// Linux's handle_futex_death for the futex word at `uaddr`; false when
+/// the word cannot be read or written (the walk stops).
+fn owner_died(p: &Process, uaddr: u64, pi: bool, pending: bool) -> bool {
+    if !uaddr.is_multiple_of(4) {
+        return false;
+    }
+    loop {
+        let Ok(word) = UserAddr(uaddr).read::<u32>() else { return false };
+        let owner = word & FUTEX_TID_MASK;
+        if pending && !pi && owner == 0 {
+            // The thread died between unlocking and taking the entry off
+            // its list: the unlock's own wake may never have been made.
+            futex_wake(p, uaddr, 1);
+            return true;
+        }
+        if owner != p.pid {
+            return true;
+        }
+        let marked = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        match crate::arch::uaccess::cmpxchg_user_u32(uaddr, word, marked) {
+            None => return false,
+            // A waiter set FUTEX_WAITERS meanwhile: mark what is there now.
+            Some(found) if found != word => continue,
+            Some(_) => {}
+        }
+        if !pi && word & FUTEX_WAITERS != 0 {
+            futex_wake(p, uaddr, 1);
+        }
+        return true;
+    }
 }
 
 fn wait(uaddr: UserAddr, val: u32, deadline: Option<u64>, bitset: u32, private: bool) -> SysResult {

@@ -289,6 +289,9 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     // No way back from here.
     let me = current();
     end_other_threads(&me);
+    // Linux releases the old program's robust mutexes at exec as at exit:
+    // their waiters must not wait for a thread that now runs other code.
+    super::futex::exit_robust_list(&me);
     me.aspace.replace(loaded.aspace).destroy();
     let closing = me.files.lock().table.close_on_exec();
     drop(closing);

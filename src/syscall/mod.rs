@@ -19,7 +19,7 @@ mod system;
 mod time;
 
 pub use args::{Fd, Pod, UserAddr};
-pub use futex::futex_wake;
+pub use futex::{exit_robust_list, futex_wake};
 pub use lifecycle::vfork_key;
 pub use strace::{enable as enable_strace, enabled as strace_enabled};
 

@@ -41,12 +41,14 @@ pub fn set_tid_address(tidptr: UserAddr) -> SysResult {
     Ok(p.pid as usize)
 }
 
-/// Accepted and remembered by nobody yet: robust futexes matter once
-/// threads exist.
-pub fn set_robust_list(_head: UserAddr, len: usize) -> SysResult {
-    if len != 24 {
+/// The head is only remembered here: nothing in it is read until the
+/// thread ends (process::exit_robust_list), as on Linux, so a bad address
+/// is not an error now.
+pub fn set_robust_list(head: UserAddr, len: usize) -> SysResult {
+    if len != super::futex::ROBUST_LIST_HEAD_LEN {
         return Err(Errno::EINVAL);
     }
+    current().robust_list.store(head.0, Ordering::Relaxed);
     Ok(0)
 }
 
@@ -223,10 +225,25 @@ pub fn prctl(option: i32, arg2: UserAddr, _arg3: u64, _arg4: u64, _arg5: u64) ->
     }
 }
 
-/// Robust futex lists are recorded; the kernel does not walk them yet.
-pub fn get_robust_list(_pid: i32, head: UserAddr, len: UserAddr) -> SysResult {
-    head.write(&0u64)?;
-    len.write(&24u64)?;
+/// The robust list head that `pid` (0: the caller) registered.
+pub fn get_robust_list(pid: i32, head: UserAddr, len: UserAddr) -> SysResult {
+    let t = if pid == 0 { current() } else { process::lookup(pid as u32).ok_or(Errno::ESRCH)? };
+    head.write(&t.robust_list.load(Ordering::Relaxed))?;
+    len.write(&(super::futex::ROBUST_LIST_HEAD_LEN as u64))?;
+    Ok(0)
+}
+
+/// getcpu: the CPU the caller runs on, and NUMA node 0 (there is one
+/// node). Either pointer may be NULL; the third (a cache) is unused since
+/// Linux 2.6.24.
+pub fn getcpu(cpu: UserAddr, node: UserAddr, _cache: UserAddr) -> SysResult {
+    let index = crate::arch::percpu::current_index() as u32;
+    if !cpu.is_null() {
+        cpu.write(&index)?;
+    }
+    if !node.is_null() {
+        node.write(&0u32)?;
+    }
     Ok(0)
 }
 

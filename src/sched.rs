@@ -136,11 +136,28 @@ pub fn wake(key: u64) {
 /// space, as Linux's kick_process.
 pub fn wake_task(p: &Arc<Process>) {
     make_runnable(p);
+    kick(p);
+}
+
+/// Interrupts `p`'s CPU if `p` runs on another one: on its way back to
+/// user space it takes pending signals and leaves a CPU its affinity no
+/// longer allows.
+pub fn kick(p: &Arc<Process>) {
     if p.sched.state.load(Ordering::Acquire) == TaskState::Running as u8 {
         let cpu = p.sched.cpu.load(Ordering::Relaxed) as usize;
         if percpu::installed() && cpu != here() {
             send_reschedule(cpu);
         }
+    }
+}
+
+/// On the way back to user space from an interrupt: leaves this CPU if
+/// the task's affinity no longer allows it.
+pub fn leave_if_disallowed() {
+    let Some(me) = process::current_ref() else { return };
+    let here = here();
+    if here >= 64 || me.sched.affinity.load(Ordering::Relaxed) & (1 << here) == 0 {
+        yield_now();
     }
 }
 
@@ -240,6 +257,9 @@ pub fn tick(from_user: bool) {
         // Sleepers also sit on their keys: drop the entries of tasks that
         // are no longer asleep, so the lists do not grow.
         WAITS.lock().prune(is_asleep);
+    }
+    if from_user {
+        leave_if_disallowed();
     }
     if CPUS[me].ticks_left.fetch_sub(1, Ordering::Relaxed) <= 1 {
         CPUS[me].ticks_left.store(SLICE_TICKS, Ordering::Relaxed);

@@ -152,6 +152,7 @@ macro_rules! go_programs {
 go_programs! {
     go_goroutines => "goroutines",
     go_timers => "timers",
+    go_cpubound => "cpubound",
     go_preempt => "preempt",
     go_profile => "profile",
     go_fileio => "fileio",

@@ -109,6 +109,7 @@ go_programs! {
     go_goroutines => "goroutines",
     go_nilpanic => "nilpanic",
     go_numcpu => "numcpu",
+    go_cpubound => "cpubound",
     go_preempt => "preempt",
     go_profile => "profile",
     go_server => "server",

@@ -268,8 +268,9 @@ pub fn sched_getaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
     Ok(8)
 }
 
-/// sched_setaffinity: the task runs only on the CPUs of the mask from its
-/// next scheduling on (at once when it is the caller).
+/// sched_setaffinity: the task runs only on the CPUs of the mask: the
+/// caller moves at once, another running task as soon as its CPU takes
+/// the interrupt that tells it.
 pub fn sched_setaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
     let t = affinity_target(pid)?;
     let first: u64 = if size >= 8 { mask.read()? } else { return Err(Errno::EINVAL) };
@@ -280,6 +281,8 @@ pub fn sched_setaffinity(pid: i32, size: usize, mask: UserAddr) -> SysResult {
     t.sched.affinity.store(m, Ordering::Relaxed);
     if pid == 0 || t.pid == crate::process::current().pid {
         crate::sched::yield_now();
+    } else {
+        crate::sched::kick(&t);
     }
     Ok(0)
 }

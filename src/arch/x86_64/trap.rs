@@ -117,7 +117,12 @@ fn dispatch_vector(frame: &mut TrapFrame) {
                 crate::tick(frame.is_from_user());
             }
         }
-        v if v == VECTOR_RESCHEDULE as u64 => apic::end_of_interrupt(),
+        v if v == VECTOR_RESCHEDULE as u64 => {
+            apic::end_of_interrupt();
+            if frame.is_from_user() {
+                crate::sched::leave_if_disallowed();
+            }
+        }
         v if v == VECTOR_TLB_FLUSH as u64 => {
             super::tlb::serve_requests();
             apic::end_of_interrupt();

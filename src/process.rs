@@ -692,10 +692,12 @@ pub fn reap(p: &Arc<Process>) {
     if let Some(parent) = lookup(p.ppid.load(Ordering::Relaxed)) {
         parent.children.lock().retain(|&c| c != p.pid);
         parent.group.children_cpu_ns.fetch_add(child_total, Ordering::AcqRel);
-        let child_ticks = p.process_ticks();
-        for i in 0..2 {
-            let theirs = child_ticks[i] + p.group.children_ticks[i].load(Ordering::Acquire);
-            parent.group.children_ticks[i].fetch_add(theirs, Ordering::AcqRel);
+        // The leader's own ticks, its ended threads', its reaped children's.
+        for (i, slot) in parent.group.children_ticks.iter().enumerate() {
+            let theirs = p.ticks[i].load(Ordering::Acquire)
+                + p.group.dead_ticks[i].load(Ordering::Acquire)
+                + p.group.children_ticks[i].load(Ordering::Acquire);
+            slot.fetch_add(theirs, Ordering::AcqRel);
         }
     }
     paging::unmap_kernel_stack(p.sched.kstack_top, KERNEL_STACK_PAGES);

@@ -1,8 +1,8 @@
 //! The side-by-side comparison: every workload in every guest, for each
 //! [`Timing`], into a table of [`Cell`]s.
 //!
-//! Per timing, on 1 CPU: Linux boots once per run and runs syscall_cost
-//! and file.go in turn under bench_init (its boot figure is the time to
+//! Per timing, on 1 CPU: Linux boots once per run and runs syscall_cost,
+//! write_read_cost and file.go in turn under bench_init (its boot figure is the time to
 //! bench_init's first line); Ringo boots once per run and program, each as
 //! init (its boot figure is the time to hello's line, with the banner's
 //! in-kernel boot time). On 2 CPUs: server.go, once per run and guest
@@ -25,7 +25,8 @@ use crate::serial_lines::parse_banner;
 /// Loop counts of the programs, per run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopCounts {
-    /// syscall_cost: calls per round (5 rounds, the median kept).
+    /// syscall_cost and write_read_cost: calls (loops) per round (5
+    /// rounds, the median kept).
     pub syscall_calls: u64,
     /// file.go: writes.
     pub go_file_writes: u64,
@@ -38,6 +39,7 @@ pub struct LoopCounts {
 pub struct Workloads {
     pub hello: Program,
     pub syscall_cost: Program,
+    pub write_read_cost: Program,
     pub file: Program,
     pub server: Program,
 }
@@ -142,7 +144,7 @@ fn parsed(figures: Result<Vec<(Metric, f64)>, results::MissingFigure>) -> Result
 
 const LINUX_SMP1: [Metric; 5] =
     [Metric::Getpid, Metric::Write40, Metric::WriteRead40, Metric::GoFileWrite, Metric::BootToInit];
-const SYSCALLS: [Metric; 3] = [Metric::Getpid, Metric::Write40, Metric::WriteRead40];
+const SYSCALLS: [Metric; 2] = [Metric::Getpid, Metric::Write40];
 
 /// Measures everything `plan` asks for; `log` hears each step.
 pub fn measure(kernels: &Kernels, workloads: &Workloads, plan: &Plan, mut log: impl FnMut(&str)) -> Comparison {
@@ -199,9 +201,11 @@ fn smp1_workloads(c: &mut Collector, kernels: &Kernels, w: &Workloads, runs: usi
         let timing = c.timing;
         let mut mitigations = None;
         c.runs(runs, &LINUX_SMP1, || {
-            let run = run_in(kernels, guest, settings, &[&w.syscall_cost, &w.file]).map_err(|e| e.to_string())?;
+            let programs = [&w.syscall_cost, &w.write_read_cost, &w.file];
+            let run = run_in(kernels, guest, settings, &programs).map_err(|e| e.to_string())?;
             mitigations.get_or_insert_with(|| linux_guest::mitigations(&linux_guest::vulnerabilities(&run.serial)));
             let mut figures = parsed(results::syscall_cost(&run.serial))?;
+            figures.extend(parsed(results::write_read_cost(&run.serial))?);
             figures.extend(parsed(results::go_file(&run.serial))?);
             figures.push((Metric::BootToInit, ms(&run)));
             Ok(figures)
@@ -220,6 +224,10 @@ fn smp1_workloads(c: &mut Collector, kernels: &Kernels, w: &Workloads, runs: usi
     c.runs(runs, &SYSCALLS, || {
         let run = run_in(kernels, guest, settings, &[&w.syscall_cost]).map_err(|e| e.to_string())?;
         parsed(results::syscall_cost(&run.serial))
+    });
+    c.runs(runs, &[Metric::WriteRead40], || {
+        let run = run_in(kernels, guest, settings, &[&w.write_read_cost]).map_err(|e| e.to_string())?;
+        parsed(results::write_read_cost(&run.serial))
     });
     c.runs(runs, &[Metric::GoFileWrite], || {
         let run = run_in(kernels, guest, settings, &[&w.file]).map_err(|e| e.to_string())?;

@@ -194,6 +194,7 @@ fn first_line_of(program: &Program) -> &str {
     match program.name {
         "hello" => "hello",
         "syscall_cost" => "getpid_ns",
+        "write_read_cost" => "write_read40_devnull_ns",
         "file" | "server" => program.name,
         _ => &program.done,
     }
@@ -244,6 +245,9 @@ pub fn run_linux(
 
 /// What a Ringo kernel says when it does not know `ringo.mode=hp`.
 const NO_HP_MODE: &str = "ignoring ringo.mode";
+/// The line Ringo prints at the end of a run in HP mode (its entry counts):
+/// the proof that the run was one.
+pub const HP_MODE_LINE: &str = "ringo: hp: ";
 
 /// Boots Ringo (`hp`: `ringo.mode=hp`) with `program` as init.
 pub fn run_ringo(kernels: &Kernels, hp: bool, settings: Settings, program: &Program) -> Result<GuestRun, GuestError> {
@@ -268,8 +272,8 @@ pub fn run_ringo(kernels: &Kernels, hp: bool, settings: Settings, program: &Prog
     ));
     let run = boot(&config, first_line_of(program), settings.timing.timeout(guest))
         .map_err(|(why, serial)| error(why, &serial))?;
-    if hp && run.serial.contains(NO_HP_MODE) {
-        return Err(error("this kernel has no HP mode (it ignored ringo.mode=hp)".into(), &run.serial));
+    if hp && (run.serial.contains(NO_HP_MODE) || !run.serial.contains(HP_MODE_LINE)) {
+        return Err(error(format!("no HP mode in this kernel (no `{HP_MODE_LINE}` line)"), &run.serial));
     }
     if !run.serial.contains(&format!("{INIT_EXITED_PREFIX}0")) || !program.succeeded(&run.serial) {
         return Err(error(format!("init did not exit 0 after printing `{}`", program.done), &run.serial));

@@ -65,7 +65,7 @@ fn header(s: &mut String, ctx: &Context, comparison: &Comparison) {
     );
     let _ = writeln!(
         s,
-        "- loop counts: syscall_cost {} calls per round (median of 5 rounds); file.go {} writes; \
+        "- loop counts: syscall_cost and write_read_cost {} calls per round (median of 5 rounds); file.go {} writes; \
          server.go {} round trips per pair (25 pairs, {} messages)",
         c.syscall_calls,
         c.go_file_writes,
@@ -87,8 +87,11 @@ fn header(s: &mut String, ctx: &Context, comparison: &Comparison) {
     s.push_str(
         "\nThe same static binaries run in every guest. Linux runs them under a small\n\
          init (qemu-tests/programs/c/bench_init.c) that mounts /dev, /proc and /sys,\n\
-         runs syscall_cost and file.go in turn in one boot, and powers off; Ringo boots\n\
-         each program as init. *Boot* is QEMU start to init's first line on the serial\n\
+         runs syscall_cost, write_read_cost and file.go in turn in one boot, and powers\n\
+         off; Ringo boots each program as init. The Go programs are built with the\n\
+         HP-mode runtime patch (hp/go), and write_read_cost calls through\n\
+         hp/ringo_hp.h: in Ringo's HP mode they call the kernel's vtable, elsewhere they\n\
+         use the `syscall` instruction. *Boot* is QEMU start to init's first line on the serial\n\
          console: bench_init's for Linux (its initramfs also holds the Go program),\n\
          hello's for Ringo. Ratios are Linux's median over Ringo's: above 1, Ringo is\n\
          faster. Under `-icount shift=0,sleep=off` a guest nanosecond is one guest\n\
@@ -144,9 +147,9 @@ pub fn comparison_table(s: &mut String, timing: Timing, comparison: &Comparison)
     }
 }
 
-/// One line per guest and reason, naming the metrics it applies to.
+/// One line per reason, naming the metrics and the guests it applies to.
 fn not_available_notes(timing: Timing, comparison: &Comparison) -> Vec<String> {
-    let mut grouped: Vec<(Guest, &str, Vec<&str>)> = Vec::new();
+    let mut grouped: Vec<(&str, Vec<&str>, Vec<Guest>)> = Vec::new();
     for guest in Guest::ALL {
         for metric in Metric::ALL {
             let Some(Cell::NotAvailable(why)) = comparison.cell(timing, metric, guest) else {
@@ -155,13 +158,32 @@ fn not_available_notes(timing: Timing, comparison: &Comparison) -> Vec<String> {
             if why == "-" {
                 continue;
             }
-            match grouped.iter_mut().find(|(g, w, _)| *g == guest && w == why) {
-                Some((_, _, metrics)) => metrics.push(metric.label()),
-                None => grouped.push((guest, why, vec![metric.label()])),
+            let entry = match grouped.iter().position(|(w, _, _)| w == why) {
+                Some(i) => &mut grouped[i],
+                None => {
+                    grouped.push((why, Vec::new(), Vec::new()));
+                    grouped.last_mut().expect("just pushed")
+                }
+            };
+            if !entry.1.contains(&metric.label()) {
+                entry.1.push(metric.label());
+            }
+            if !entry.2.contains(&guest) {
+                entry.2.push(guest);
             }
         }
     }
-    grouped.into_iter().map(|(guest, why, metrics)| format!("{guest} ({}): {why}", metrics.join("; "))).collect()
+    grouped
+        .into_iter()
+        .map(|(why, metrics, guests)| {
+            let guests = if guests.len() == Guest::ALL.len() {
+                "every guest".to_string()
+            } else {
+                guests.iter().map(|g| g.column()).collect::<Vec<_>>().join(", ")
+            };
+            format!("{} ({guests}): {why}", metrics.join("; "))
+        })
+        .collect()
 }
 
 fn cell_text(cell: Option<&Cell>) -> String {
@@ -234,8 +256,15 @@ mod tests {
         let memory = lines.iter().find(|l| l.starts_with("| least -m")).unwrap();
         assert!(memory.contains("| 40 | n/a | 4 | n/a | 10.00x |"), "{memory}");
         assert!(!s.contains("in-kernel"), "a row without figures is left out: {s}");
-        assert!(s.contains("- Ringo HP (getpid (raw syscall); least -m for hello): HP mode not enabled"), "{s}");
-        assert!(!s.contains("- Linux mitigations=off (least -m for hello)"), "no cell, no note: {s}");
+        assert!(s.contains("- getpid (raw syscall); least -m for hello (Ringo HP): HP mode not enabled"), "{s}");
+        assert!(!s.contains("(Linux mitigations=off)"), "no cell, no note: {s}");
+        let mut every = sample();
+        for guest in Guest::ALL {
+            every.cells.insert((Timing::Tcg, Metric::GoServerMessage, guest), Cell::NotAvailable("why".into()));
+        }
+        let mut s = String::new();
+        comparison_table(&mut s, Timing::Tcg, &every);
+        assert!(s.contains("- Go server.go on 2 CPUs, per message (every guest): why"), "{s}");
     }
 
     #[test]
@@ -263,7 +292,7 @@ mod tests {
             "- host CPU: AMD EPYC (2 cores)",
             "- accelerators: TCG; TCG -icount shift=0,sleep=off (`-cpu max`)",
             "- no KVM run: /dev/kvm cannot be opened read-write",
-            "syscall_cost 20000 calls per round",
+            "syscall_cost and write_read_cost 20000 calls per round",
             "server.go 200 round trips per pair (25 pairs, 10000 messages)",
             "- Linux, TCG: spectre_v2: Retpolines",
             "- Linux mitigations=off, TCG: none",

@@ -259,3 +259,57 @@ fn memory_search(c: &mut Collector, kernels: &Kernels, hello: &Program, plan: &P
     };
     c.comparison.cells.insert((timing, Metric::HelloMemory, guest), cell);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collector(comparison: &mut Comparison) -> Collector<'_> {
+        Collector { comparison, timing: Timing::Tcg, guest: Guest::Ringo }
+    }
+
+    #[test]
+    fn runs_become_summaries() {
+        let mut comparison = Comparison::default();
+        let mut n = 0.0;
+        collector(&mut comparison).runs(3, &[Metric::Getpid, Metric::Write40], || {
+            n += 1.0;
+            Ok(vec![(Metric::Getpid, 100.0 * n), (Metric::Write40, 10.0 * n)])
+        });
+        let getpid = comparison.cell(Timing::Tcg, Metric::Getpid, Guest::Ringo);
+        assert_eq!(getpid, Some(&Cell::Figure(Summary::of(&[100.0, 200.0, 300.0]).unwrap())));
+        let write = comparison.cell(Timing::Tcg, Metric::Write40, Guest::Ringo);
+        assert_eq!(write, Some(&Cell::Figure(Summary::of(&[10.0, 20.0, 30.0]).unwrap())));
+        assert!(comparison.failures.is_empty() && !comparison.failed_outside_hp());
+    }
+
+    #[test]
+    fn the_first_failure_stops_the_runs_and_marks_every_metric() {
+        let mut comparison = Comparison::default();
+        let mut calls = 0;
+        collector(&mut comparison).runs(5, &[Metric::Getpid, Metric::Write40], || {
+            calls += 1;
+            if calls == 2 { Err("boot 2 hung\nlast lines".to_string()) } else { Ok(vec![(Metric::Getpid, 1.0)]) }
+        });
+        assert_eq!(calls, 2);
+        for metric in [Metric::Getpid, Metric::Write40] {
+            let cell = comparison.cell(Timing::Tcg, metric, Guest::Ringo);
+            assert_eq!(cell, Some(&Cell::NotAvailable("failed: boot 2 hung".to_string())));
+        }
+        assert_eq!(comparison.failures, ["boot 2 hung\nlast lines"]);
+        assert!(comparison.failed_outside_hp());
+    }
+
+    #[test]
+    fn a_metric_no_run_gave_is_a_failure_and_hp_failures_are_tolerated() {
+        let mut comparison = Comparison::default();
+        Collector { comparison: &mut comparison, timing: Timing::Tcg, guest: Guest::RingoHp }.runs(
+            2,
+            &[Metric::Getpid, Metric::Write40],
+            || Ok(vec![(Metric::Getpid, 1.0)]),
+        );
+        let write = comparison.cell(Timing::Tcg, Metric::Write40, Guest::RingoHp);
+        assert_eq!(write, Some(&Cell::NotAvailable("failed: no figure".to_string())));
+        assert!(!comparison.failed_outside_hp(), "HP may be missing");
+    }
+}

@@ -348,3 +348,30 @@ fn wait_for(session: &mut Session, pattern: &str, timeout: Duration) -> Result<W
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timings_set_qemu_and_the_linux_clock() {
+        assert_eq!(Timing::Tcg.extra_qemu_args(), &[] as &[&str]);
+        assert_eq!(Timing::TcgIcount.extra_qemu_args(), ["-icount", "shift=0,sleep=off"]);
+        assert_eq!(Timing::Tcg.linux_tsc_khz(2_445_406), 2_445_406);
+        assert_eq!(Timing::TcgIcount.linux_tsc_khz(2_445_406), ICOUNT_TSC_KHZ);
+        assert_eq!(Timing::Kvm.accel(), AccelChoice::Kvm);
+        assert!(Timing::TcgIcount.timeout(Guest::Linux) > Timing::Tcg.timeout(Guest::Linux));
+        assert!(Timing::Tcg.timeout(Guest::Linux) >= Timing::Tcg.timeout(Guest::Ringo));
+    }
+
+    #[test]
+    fn ringo_runs_are_timed_to_the_programs_first_line() {
+        let program = |name| Program::checked(name, PathBuf::from(format!("/b/{name}")), &[]);
+        assert_eq!(first_line_of(&program("syscall_cost")), "getpid_ns");
+        assert_eq!(first_line_of(&program("file")), "file");
+        assert_eq!(first_line_of(&program("other")), "other: ok");
+        assert_eq!(program("file").guest_path(), "/bin/file");
+        assert!(program("file").succeeded("file: 1 writes in 5 ns, 5 ns/write\nfile: ok\n"));
+        assert!(!program("file").succeeded("FAIL: file: x\nfile: ok\n"));
+    }
+}

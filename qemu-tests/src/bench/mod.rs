@@ -6,6 +6,7 @@
 //! - [`results`]: the figures the programs print, read back;
 //! - [`stats`], [`bisect`]: medians and ratios; the least memory;
 //! - [`ringo_boot`]: Ringo booted without init, on each machine;
+//! - [`targets`]: issue 7's goals, met or not;
 //! - [`report`]: the markdown report (docs/benchmarks.md).
 
 pub mod bisect;
@@ -15,6 +16,7 @@ pub mod report;
 pub mod results;
 pub mod ringo_boot;
 pub mod stats;
+pub mod targets;
 
 pub use ringo_boot::{BenchError, BootFigures, DEFAULT_TIMEOUT, boot_figures};
 pub use stats::Summary;

@@ -118,20 +118,22 @@ impl fmt::Display for Timing {
     }
 }
 
-/// A benchmark program and its arguments; `done` is the line it prints
-/// last when it succeeded.
+/// A benchmark program and its arguments; `first_line` starts the first
+/// line it prints (a boot as its init is timed to it) and `done` ends the
+/// last, when it succeeded.
 #[derive(Debug, Clone)]
 pub struct Program {
     pub name: &'static str,
     pub binary: PathBuf,
     pub args: Vec<String>,
+    pub first_line: String,
     pub done: String,
 }
 
 impl Program {
     /// A test program of the project, which ends with `<name>: ok`.
-    pub fn checked(name: &'static str, binary: PathBuf, args: &[String]) -> Program {
-        Program { name, binary, args: args.to_vec(), done: format!("{name}: ok") }
+    pub fn checked(name: &'static str, binary: PathBuf, args: &[String], first_line: &str) -> Program {
+        Program { name, binary, args: args.to_vec(), first_line: first_line.to_string(), done: format!("{name}: ok") }
     }
 
     fn guest_path(&self) -> String {
@@ -185,18 +187,6 @@ impl fmt::Display for GuestError {
             write!(f, "\n  last serial lines:\n    {}", lines[from..].join("\n    "))?;
         }
         Ok(())
-    }
-}
-
-/// The first line the program `program` prints, for timing a boot to it:
-/// the known first line of the programs the benchmarks boot as init.
-fn first_line_of(program: &Program) -> &str {
-    match program.name {
-        "hello" => "hello",
-        "syscall_cost" => "getpid_ns",
-        "write_read_cost" => "write_read40_devnull_ns",
-        "file" | "server" => program.name,
-        _ => &program.done,
     }
 }
 
@@ -270,7 +260,7 @@ pub fn run_ringo(kernels: &Kernels, hp: bool, settings: Settings, program: &Prog
         Some(&program.guest_path()),
         &words,
     ));
-    let run = boot(&config, first_line_of(program), settings.timing.timeout(guest))
+    let run = boot(&config, &program.first_line, settings.timing.timeout(guest))
         .map_err(|(why, serial)| error(why, &serial))?;
     if hp && (run.serial.contains(NO_HP_MODE) || !run.serial.contains(HP_MODE_LINE)) {
         return Err(error(format!("no HP mode in this kernel (no `{HP_MODE_LINE}` line)"), &run.serial));
@@ -365,11 +355,8 @@ mod tests {
     }
 
     #[test]
-    fn ringo_runs_are_timed_to_the_programs_first_line() {
-        let program = |name| Program::checked(name, PathBuf::from(format!("/b/{name}")), &[]);
-        assert_eq!(first_line_of(&program("syscall_cost")), "getpid_ns");
-        assert_eq!(first_line_of(&program("file")), "file");
-        assert_eq!(first_line_of(&program("other")), "other: ok");
+    fn programs_land_in_bin_and_succeed_by_their_last_line() {
+        let program = |name| Program::checked(name, PathBuf::from(format!("/b/{name}")), &[], "first");
         assert_eq!(program("file").guest_path(), "/bin/file");
         assert!(program("file").succeeded("file: 1 writes in 5 ns, 5 ns/write\nfile: ok\n"));
         assert!(!program("file").succeeded("FAIL: file: x\nfile: ok\n"));

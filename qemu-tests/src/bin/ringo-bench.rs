@@ -107,15 +107,27 @@ fn bench(options: &Options) -> Result<bool, String> {
     let go = |name| go_hp::build_go_hp(&hp_paths, name).map_err(|e| e.to_string());
     let kernels = Kernels { ringo: ringo.clone(), vmlinux, bench_init: c("bench_init")?, host_tsc_khz };
     let workloads = Workloads {
-        hello: Program { name: "hello", binary: c("hello")?, args: vec![], done: "hello".into() },
-        syscall_cost: Program::checked("syscall_cost", c("syscall_cost")?, &[counts.syscall_calls.to_string()]),
+        hello: Program {
+            name: "hello",
+            binary: c("hello")?,
+            args: vec![],
+            first_line: "hello".into(),
+            done: "hello".into(),
+        },
+        syscall_cost: Program::checked(
+            "syscall_cost",
+            c("syscall_cost")?,
+            &[counts.syscall_calls.to_string()],
+            "getpid_ns",
+        ),
         write_read_cost: Program::checked(
             "write_read_cost",
             c("write_read_cost")?,
             &[counts.syscall_calls.to_string()],
+            "write_read40_devnull_ns",
         ),
-        file: Program::checked("file", go("file")?, &[counts.go_file_writes.to_string()]),
-        server: Program::checked("server", go("server")?, &[counts.server_rounds.to_string()]),
+        file: Program::checked("file", go("file")?, &[counts.go_file_writes.to_string()], "file: "),
+        server: Program::checked("server", go("server")?, &[counts.server_rounds.to_string()], "server: "),
     };
 
     let decision = accel::choose(AccelChoice::Auto, KvmProbe::of_this_host());

@@ -93,10 +93,10 @@ fn header(s: &mut String, ctx: &Context, comparison: &Comparison) {
         "\nThe same static binaries run in every guest. Linux runs them under a small init\n\
          (qemu-tests/programs/c/bench_init.c) that mounts /dev, /proc and /sys, runs\n\
          syscall_cost, write_read_cost and file.go in turn in one boot, and powers off;\n\
-         Ringo boots each program as init. write_read_cost calls through hp/ringo_hp.h,\n\
-         and the Go programs are built with the HP-mode runtime patch (hp/go): in Ringo's\n\
-         HP mode they call the kernel's vtable, elsewhere they use the `syscall`\n\
-         instruction (which HP mode serves in ring 0 for the other programs).\n\n\
+         Ringo boots each program as init. syscall_cost and write_read_cost call through\n\
+         hp/ringo_hp.h, and the Go programs are built with the HP-mode runtime patch\n\
+         (hp/go): in Ringo's HP mode they call the kernel's vtable, elsewhere they use\n\
+         the `syscall` instruction (which HP mode serves in ring 0 for hello).\n\n\
          *Boot* is QEMU start to init's first line on the serial console: bench_init's\n\
          for Linux (its initramfs also holds the Go program), hello's for Ringo. Ratios\n\
          are Linux's median over Ringo's: above 1, Ringo is faster. Plain TCG figures\n\

@@ -42,8 +42,10 @@ pub const INIT_STARTED: &str = "bench_init: start";
 pub const VULNERABILITY_PREFIX: &str = "bench_init: vulnerability ";
 /// bench_init's line naming Linux's clock source: `... NAME`.
 pub const CLOCKSOURCE_PREFIX: &str = "bench_init: clocksource ";
-/// The clock source the figures need: others (jiffies) are too coarse.
-pub const GOOD_CLOCKSOURCE: &str = "tsc";
+/// The clock sources fine enough to time with: the TSC (`tsc-early` until
+/// Linux has refined its calibration, about a second into the boot) and
+/// KVM's clock; the others here (jiffies, refined-jiffies) step by 4 ms.
+pub const FINE_CLOCKSOURCES: [&str; 3] = ["tsc", "tsc-early", "kvm-clock"];
 /// What Linux prints when it panics (then halts, if before `panic=` counts).
 pub const KERNEL_PANIC: &str = "Kernel panic - not syncing";
 /// bench_init's line after each program: `... N`.

@@ -70,6 +70,9 @@ pub struct Comparison {
     pub mitigations: BTreeMap<(Timing, Guest), Vec<String>>,
     /// Every failure, with the guest's last lines, for stderr.
     pub failures: Vec<String>,
+    /// The least-memory search per guest: the sizes tried, in order, each
+    /// followed by `+` (hello completed) or `-`.
+    pub memory_probes: Vec<(Guest, String)>,
 }
 
 impl Comparison {
@@ -248,11 +251,16 @@ fn memory_search(c: &mut Collector, kernels: &Kernels, hello: &Program, plan: &P
     let mut tried = Vec::new();
     let found = least_passing(low, high, |mib| {
         let memory = MemSize::from_mib(mib).expect("the search starts above 0");
-        let passed = run_in(kernels, guest, Settings { timing, smp: 1, memory }, &[hello]).is_ok();
-        tried.push(format!("{mib}{}", if passed { "+" } else { "-" }));
-        Ok::<_, ()>(passed)
+        let run = run_in(kernels, guest, Settings { timing, smp: 1, memory }, &[hello]);
+        if let Err(e) = &run {
+            log(&format!("{timing}: {guest} in {mib} MiB: {}", e.why));
+        }
+        tried.push(format!("{mib}{}", if run.is_ok() { "+" } else { "-" }));
+        Ok::<_, ()>(run.is_ok())
     });
-    log(&format!("{timing}: {guest}: tried {}", tried.join(" ")));
+    let tried = tried.join(" ");
+    log(&format!("{timing}: {guest}: tried {tried}"));
+    c.comparison.memory_probes.push((guest, tried));
     let cell = match found {
         Ok(Some(mib)) => Cell::Figure(Summary::of(&[mib as f64]).expect("one value")),
         _ => Cell::NotAvailable(format!("{FAILED}: hello did not complete in {high} MiB")),

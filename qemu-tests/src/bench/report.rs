@@ -42,6 +42,12 @@ pub fn report(ctx: &Context, comparison: &Comparison, ringo_only: &RingoOnly) ->
     for &timing in &ctx.timings {
         comparison_table(&mut s, timing, comparison);
     }
+    if !comparison.memory_probes.is_empty() {
+        s.push_str("\nThe least memory, by bisection with one boot per size (`+`: hello completed):\n\n");
+        for (guest, tried) in &comparison.memory_probes {
+            let _ = writeln!(s, "- {guest}: {tried}");
+        }
+    }
     s.push_str("\n## Targets (issue 7)\n\n");
     s.push_str("Goals, not tests. Not measured here: getpid in Ringo HP within 3x of a plain\n");
     s.push_str("function call.\n\n");
@@ -293,6 +299,7 @@ mod tests {
         let mut comparison = sample();
         comparison.mitigations.insert((Timing::Tcg, Guest::Linux), vec!["spectre_v2: Retpolines".into()]);
         comparison.mitigations.insert((Timing::Tcg, Guest::LinuxMitigationsOff), vec![]);
+        comparison.memory_probes.push((Guest::Ringo, "256+ 129+ 65- 97+".into()));
         let s = report(&ctx, &comparison, &RingoOnly { boots: vec![], spawn: None });
         for needle in [
             "- date: 2026-11-27 09:00 UTC",
@@ -304,6 +311,8 @@ mod tests {
             "- Linux, TCG: spectre_v2: Retpolines",
             "- Linux mitigations=off, TCG: none",
             "## Ringo against Linux: TCG -icount shift=0,sleep=off",
+            "- Ringo normal: 256+ 129+ 65- 97+",
+            "| target | TCG | TCG -icount shift=0,sleep=off |",
         ] {
             assert!(s.contains(needle), "{needle:?} missing from:\n{s}");
         }

@@ -31,6 +31,7 @@ test-qemu: kernel
 
 # Measurements (not tests): prints a report and rewrites docs/benchmarks.md.
 bench: kernel
+	@./scripts/setup.sh bench
 	@$(CARGO) run --quiet --release --bin ringo-bench -- --write docs/benchmarks.md
 
 # The Go 1.23 GOROOT with Ringo's HP-mode runtime patch (hp/go/README.md).

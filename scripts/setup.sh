@@ -5,7 +5,20 @@
 # the musl target (the static Rust test program), QEMU, musl-gcc (the
 # static C test programs) and busybox-static (the default image's shell and
 # the busybox tests). Safe to run again; quiet when everything is there.
+#
+# `setup.sh bench` (make bench) also installs Debian's kernel,
+# linux-image-amd64, for the Linux guest the benchmarks compare Ringo with;
+# `make test` does not need it.
 set -euo pipefail
+want_bench=false
+case "${1:-}" in
+    "") ;;
+    bench) want_bench=true ;;
+    *)
+        echo "usage: setup.sh [bench]" >&2
+        exit 2
+        ;;
+esac
 cd "$(dirname "$0")/.."
 
 toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
@@ -46,6 +59,26 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} with apt-get"
     "${as_root[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The benchmarks' Linux guest boots /boot/vmlinuz-*; the package, not the
+# file, counts. No recommends: firmware and apparmor are no use in a QEMU
+# guest.
+if $want_bench && ! dpkg-query -W -f='${Status}' linux-image-amd64 2>/dev/null | grep -q 'install ok installed'; then
+    as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null; then
+            as_root=(sudo)
+        else
+            echo "setup: the benchmarks need Debian's kernel; as root run:" \
+                "apt-get update && apt-get install -y --no-install-recommends linux-image-amd64" >&2
+            exit 1
+        fi
+    fi
+    echo "setup: installing linux-image-amd64 with apt-get (the benchmarks' Linux guest)"
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+        linux-image-amd64 >/dev/null
 fi
 
 # Go 1.23 (the Go test programs, and the source tree hp/go/ patches) comes

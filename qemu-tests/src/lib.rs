@@ -12,7 +12,9 @@
 //! - [`test_programs`] and [`bad_elf`]: the project's guest programs,
 //!   built on demand, and files the loader must refuse; [`go_hp`]: the Go
 //!   programs built with the HP-mode runtime patch, and a host-side HP
-//!   loader.
+//!   loader;
+//! - [`bench`] and [`linux_guest`]: `make bench`, Ringo against a Linux
+//!   guest booted on the same QEMU settings.
 
 pub mod accel;
 pub mod bad_elf;
@@ -24,6 +26,7 @@ pub mod guest_test;
 pub mod initramfs;
 pub mod kernel_build;
 pub mod ksyms_embed;
+pub mod linux_guest;
 pub mod memory;
 pub mod outcome;
 pub mod qemu_command;

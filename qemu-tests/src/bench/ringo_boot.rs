@@ -1,43 +1,14 @@
-//! Measurements for `make bench`, so far the boot figures: the kernel's own
+//! Ringo booted without init (banner, then power off): the kernel's own
 //! boot time (TSC from the PVH entry to `ringo: ready`, from the banner) and
 //! the wall time from starting QEMU to its exit, as medians of several runs.
 
 use std::fmt;
 use std::time::Duration;
 
+use super::stats::Summary;
 use crate::run_config::{Machine, RunConfig};
 use crate::serial_lines::parse_banner;
 use crate::{Error, GuestStatus, run};
-
-/// Median, minimum and maximum of a sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Summary {
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-    pub runs: usize,
-}
-
-impl Summary {
-    /// `None` for an empty sample. The median of an even count is the mean
-    /// of the middle two.
-    pub fn of(values: &[f64]) -> Option<Summary> {
-        if values.is_empty() {
-            return None;
-        }
-        let mut v = values.to_vec();
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
-        Some(Summary { median, min: v[0], max: v[n - 1], runs: n })
-    }
-}
-
-impl fmt::Display for Summary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.1} ({:.1}-{:.1})", self.median, self.min, self.max)
-    }
-}
 
 /// One boot configuration's figures, in milliseconds.
 #[derive(Debug, Clone)]
@@ -88,18 +59,3 @@ pub fn boot_figures(base: &RunConfig, runs: usize) -> Result<BootFigures, BenchE
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summary_of_odd_and_even_samples() {
-        let s = Summary::of(&[5.0, 1.0, 3.0]).unwrap();
-        assert_eq!((s.median, s.min, s.max, s.runs), (3.0, 1.0, 5.0, 3));
-        let s = Summary::of(&[4.0, 1.0, 3.0, 2.0]).unwrap();
-        assert_eq!(s.median, 2.5);
-        assert!(Summary::of(&[]).is_none());
-        assert_eq!(Summary::of(&[2.0, 1.0, 30.0]).unwrap().to_string(), "2.0 (1.0-30.0)");
-    }
-}

@@ -313,10 +313,19 @@ fn save_context(f: &TrapFrame, fpstate: u64, mask: u64, trapno: u64, err: u64, c
 /// Delivers pending signals before a return to ring 3. A default action
 /// may end or stop the process here. Returns whether a handler's frame was
 /// set up (the registers to return with changed).
+#[inline]
 pub fn deliver_pending(frame: &mut TrapFrame) -> bool {
+    // The check every return to user space makes, inline; the delivery
+    // itself out of line.
     if !process::current_ref().is_some_and(|p| p.signal_hint.load(Ordering::Acquire)) {
         return false;
     }
+    deliver_pending_slow(frame)
+}
+
+#[cold]
+#[inline(never)]
+fn deliver_pending_slow(frame: &mut TrapFrame) -> bool {
     let Some(p) = process::try_current() else { return false };
     let mut delivered = false;
     loop {

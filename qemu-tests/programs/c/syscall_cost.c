@@ -33,11 +33,20 @@ static double median(double *v)
 	return v[ROUNDS / 2];
 }
 
+/* The baseline: an empty function with the entries' signature, called
+ * through a pointer the compiler cannot see through. */
+static long empty(long a, long b, long c, long d, long e, long f)
+{
+	(void)b, (void)c, (void)d, (void)e, (void)f;
+	return a;
+}
+static long (*volatile call_target)(long, long, long, long, long, long) = empty;
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 20000;
 	char buf[40] = {0};
-	double getpid_ns[ROUNDS], write_ns[ROUNDS];
+	double getpid_ns[ROUNDS], write_ns[ROUNDS], call_ns[ROUNDS];
 	int fd = open("/dev/null", O_WRONLY);
 	if (fd < 0 || n <= 0) {
 		fprintf(stderr, "FAIL: syscall_cost: cannot open /dev/null\n");
@@ -54,10 +63,15 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		double t2 = now_ns();
+		for (long i = 0; i < n; i++)
+			call_target(i, 0, 0, 0, 0, 0);
+		double t3 = now_ns();
 		getpid_ns[r] = (t1 - t0) / n;
 		write_ns[r] = (t2 - t1) / n;
+		call_ns[r] = (t3 - t2) / n;
 	}
-	printf("getpid_ns %.1f\nwrite40_devnull_ns %.1f\ncalls_per_round %ld\n", median(getpid_ns), median(write_ns), n);
+	printf("getpid_ns %.1f\nwrite40_devnull_ns %.1f\ncall_ns %.1f\ncalls_per_round %ld\n", median(getpid_ns),
+	       median(write_ns), median(call_ns), n);
 	printf("syscall_cost: ok\n");
 	return 0;
 }

@@ -145,9 +145,9 @@ fn parsed(figures: Result<Vec<(Metric, f64)>, results::MissingFigure>) -> Result
     figures.map_err(|e| e.to_string())
 }
 
-const LINUX_SMP1: [Metric; 5] =
-    [Metric::Getpid, Metric::Write40, Metric::WriteRead40, Metric::GoFileWrite, Metric::BootToInit];
-const SYSCALLS: [Metric; 2] = [Metric::Getpid, Metric::Write40];
+const LINUX_SMP1: [Metric; 6] =
+    [Metric::FunctionCall, Metric::Getpid, Metric::Write40, Metric::WriteRead40, Metric::GoFileWrite, Metric::BootToInit];
+const SYSCALLS: [Metric; 3] = [Metric::FunctionCall, Metric::Getpid, Metric::Write40];
 
 /// Measures everything `plan` asks for; `log` hears each step.
 pub fn measure(kernels: &Kernels, workloads: &Workloads, plan: &Plan, mut log: impl FnMut(&str)) -> Comparison {

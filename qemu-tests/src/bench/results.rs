@@ -7,6 +7,9 @@ use std::fmt;
 /// metric is a cost (lower is better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
+    /// syscall_cost: a call of an empty function through a pointer, ns per
+    /// call (what a system call costs at best in HP mode).
+    FunctionCall,
     /// syscall_cost: a raw `syscall(SYS_getpid)`, ns per call.
     Getpid,
     /// syscall_cost: `write(fd, buf, 40)` to /dev/null, ns per call.
@@ -27,7 +30,8 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 9] = [
+        Metric::FunctionCall,
         Metric::Getpid,
         Metric::Write40,
         Metric::WriteRead40,
@@ -40,6 +44,7 @@ impl Metric {
 
     pub fn label(self) -> &'static str {
         match self {
+            Metric::FunctionCall => "plain function call (no system call)",
             Metric::Getpid => "getpid (raw syscall)",
             Metric::Write40 => "write 40 B to /dev/null",
             Metric::WriteRead40 => "write+read 40 B on /dev/null, per call",
@@ -53,7 +58,9 @@ impl Metric {
 
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Getpid | Metric::Write40 | Metric::WriteRead40 | Metric::GoFileWrite | Metric::GoServerMessage => {
+            Metric::FunctionCall
+            | Metric::Getpid
+            | Metric::Write40 | Metric::WriteRead40 | Metric::GoFileWrite | Metric::GoServerMessage => {
                 "ns"
             }
             Metric::BootToInit | Metric::InKernelBoot => "ms",
@@ -96,7 +103,7 @@ fn missing(program: &'static str, what: &str) -> MissingFigure {
 
 /// syscall_cost's figures: getpid and write, ns per call.
 pub fn syscall_cost(serial: &str) -> Result<Vec<(Metric, f64)>, MissingFigure> {
-    [(Metric::Getpid, "getpid_ns"), (Metric::Write40, "write40_devnull_ns")]
+    [(Metric::FunctionCall, "call_ns"), (Metric::Getpid, "getpid_ns"), (Metric::Write40, "write40_devnull_ns")]
         .into_iter()
         .map(|(metric, key)| key_value(serial, key).map(|v| (metric, v)).ok_or_else(|| missing("syscall_cost", key)))
         .collect()
@@ -152,13 +159,16 @@ mod tests {
 
     #[test]
     fn syscall_cost_lines() {
-        let serial = "[ 0.1] info: starting init\ngetpid_ns 362.9\nwrite40_devnull_ns 674.7\n\
+        let serial = "[ 0.1] info: starting init\ngetpid_ns 362.9\nwrite40_devnull_ns 674.7\ncall_ns 9.5\n\
                       calls_per_round 20000\nsyscall_cost: ok\n";
-        assert_eq!(syscall_cost(serial).unwrap(), [(Metric::Getpid, 362.9), (Metric::Write40, 674.7)]);
+        assert_eq!(
+            syscall_cost(serial).unwrap(),
+            [(Metric::FunctionCall, 9.5), (Metric::Getpid, 362.9), (Metric::Write40, 674.7)]
+        );
         let serial = "write_read40_devnull_ns 700.5\nloops_per_round 20000\nwrite_read_cost: ok\n";
         assert_eq!(write_read_cost(serial).unwrap(), [(Metric::WriteRead40, 700.5)]);
         assert!(write_read_cost("getpid_ns 1\n").is_err());
-        let err = syscall_cost("getpid_ns 1\n").unwrap_err();
+        let err = syscall_cost("getpid_ns 1\ncall_ns 2\n").unwrap_err();
         assert_eq!(err.to_string(), "syscall_cost: no write40_devnull_ns in its output");
         assert_eq!(key_value("getpid_nsx 5\ngetpid_ns 7\n", "getpid_ns"), Some(7.0));
     }

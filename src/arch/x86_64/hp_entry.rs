@@ -37,6 +37,7 @@ pub const STUB_SIZE: u64 = 16;
 const RFLAGS_IF: u64 = 0x202;
 
 global_asm!(
+    concat!(
     r#"
     .section .text.hp_entry, "ax"
     .balign 16
@@ -73,21 +74,12 @@ ringo_hp_entry:
     push 0
 2:  push 0
     push {vector}
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push rcx
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    /* The fourth argument arrives in rcx; the frame has it where a
+       `syscall` leaves it, in r10 (which the entry may clobber). */
+    mov r10, rcx
+"#,
+    push_general_registers!(),
+    r#"
     mov rdi, rsp
     cld
     call {dispatch}
@@ -102,24 +94,13 @@ ringo_hp_entry:
     ret
 3:  cli
     jmp trap_return
-    "#,
-    count = const ringo_syscalls::COUNT,
-    kernel_rsp = const GS_KERNEL_RSP,
-    kernel_ds = const KERNEL_DS,
-    kernel_cs = const KERNEL_CS,
-    rflags = const RFLAGS_IF,
-    vector = const HP_CALL_VECTOR,
-    dispatch = sym hp_call,
-);
 
-// Entries that need no kernel stack: a few instructions on registers
-// alone (the caller's stack is not touched beyond the return address),
-// for the calls runtimes make most often and that only read the clock or
-// the current task. Anything unusual goes on to the full entry, with the
-// arguments untouched.
-global_asm!(
-    r#"
-    .section .text.hp_entry, "ax"
+    /* Entries that need no kernel stack: a few instructions on registers
+       alone (the caller's stack is not touched beyond the return
+       address), for the calls runtimes make most often and that only read
+       the clock or the current task. Anything unusual goes on to the full
+       entry, with the arguments untouched. */
+
     .global ringo_hp_getpid
 ringo_hp_getpid:
     mov rax, gs:[{current}]
@@ -187,7 +168,17 @@ ringo_hp_clock_gettime:
     .quad 3b, 5b
     .quad 4b, 5b
     .popsection
-    "#,
+    
+    .global ringo_hp_code_end
+ringo_hp_code_end:
+    "#),
+    count = const ringo_syscalls::COUNT,
+    kernel_rsp = const GS_KERNEL_RSP,
+    kernel_ds = const KERNEL_DS,
+    kernel_cs = const KERNEL_CS,
+    rflags = const RFLAGS_IF,
+    vector = const HP_CALL_VECTOR,
+    dispatch = sym hp_call,
     current = const GS_CURRENT_TASK,
     tgid = const core::mem::offset_of!(crate::process::Process, tgid),
     pid = const core::mem::offset_of!(crate::process::Process, pid),
@@ -197,6 +188,7 @@ ringo_hp_clock_gettime:
 unsafe extern "C" {
     static ringo_hp_stubs: u8;
     static ringo_hp_stubs_end: u8;
+    static ringo_hp_code_end: u8;
     fn ringo_hp_getpid();
     fn ringo_hp_gettid();
     fn ringo_hp_clock_gettime();
@@ -214,6 +206,15 @@ pub fn fast_entries() -> [(usize, u64); 3] {
 /// The address of entry `nr`'s stub.
 pub fn stub(nr: usize) -> u64 {
     core::ptr::addr_of!(ringo_hp_stubs) as u64 + STUB_SIZE * nr as u64
+}
+
+/// Whether `rip` is in the entry code (stubs, entry, register-only
+/// entries): kernel code that may still run on the caller's stack. An
+/// interrupt there does not deliver signals (the call does on its way
+/// out, or the next interrupt in the app): a signal frame must not save a
+/// kernel address as the app's.
+pub fn in_entry_code(rip: u64) -> bool {
+    (core::ptr::addr_of!(ringo_hp_stubs) as u64..core::ptr::addr_of!(ringo_hp_code_end) as u64).contains(&rip)
 }
 
 /// Whether `rip` is one of the stubs (a restarted call resumes there).

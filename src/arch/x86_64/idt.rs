@@ -26,6 +26,7 @@ use super::percpu::{GS_KERNEL_RSP, IST_DOUBLE_FAULT, IST_MACHINE_CHECK, IST_NMI,
 global_asm!(include_str!(concat!(env!("OUT_DIR"), "/trap_stubs.s")));
 
 global_asm!(
+    concat!(
     r#"
     .section .text.trap_common, "ax"
     .global trap_common
@@ -86,21 +87,9 @@ trap_common:
     jz 1f
     swapgs
 1:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+"#,
+    push_general_registers!(),
+    r#"
     mov rdi, rsp
     cld
     call {dispatch}
@@ -110,24 +99,12 @@ trap_return:
     jz 2f
     swapgs
 2:
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+"#,
+    pop_general_registers!(),
+    r#"
     add rsp, 16
     iretq
-    "#,
+    "#),
     dispatch = sym super::trap::trap_dispatch,
     kernel_rsp = const GS_KERNEL_RSP,
 );

@@ -1,6 +1,20 @@
 //! x86_64 (PC-type machines: QEMU microvm and q35, Firecracker,
 //! cloud-hypervisor).
 
+/// The general registers of a [`trap::TrapFrame`], pushed in its order
+/// (and popped back): one sequence for every entry path, as assembly text
+/// for `concat!` in the entries' `global_asm!`.
+macro_rules! push_general_registers {
+    () => {
+        "push rax\npush rbx\npush rcx\npush rdx\npush rsi\npush rdi\npush rbp\npush r8\npush r9\npush r10\npush r11\npush r12\npush r13\npush r14\npush r15\n"
+    };
+}
+macro_rules! pop_general_registers {
+    () => {
+        "pop r15\npop r14\npop r13\npop r12\npop r11\npop r10\npop r9\npop r8\npop rbp\npop rdi\npop rsi\npop rdx\npop rcx\npop rbx\npop rax\n"
+    };
+}
+
 pub mod acpi;
 pub mod apic;
 pub mod boot;

@@ -32,6 +32,7 @@ pub fn hp_mode() -> bool {
 }
 
 global_asm!(
+    concat!(
     r#"
     .section .text.syscall_entry, "ax"
     .global syscall_entry
@@ -57,21 +58,9 @@ syscall_entry:
     push rcx
 5:  push 0
     push {vector}
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+"#,
+    push_general_registers!(),
+    r#"
     mov rdi, rsp
     cld
     sti
@@ -91,21 +80,9 @@ syscall_entry:
     mov r11, [rsp + 19 * 8]
     cmp r11, [rsp + 4 * 8]
     jne 7f
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+"#,
+    pop_general_registers!(),
+    r#"
     mov rcx, [rsp + 16]
     mov r11, [rsp + 32]
     mov rsp, [rsp + 40]
@@ -113,7 +90,7 @@ syscall_entry:
     sysretq
 7:
     jmp trap_return
-    "#,
+    "#),
     user_rsp = const GS_USER_RSP,
     kernel_rsp = const GS_KERNEL_RSP,
     user_ds = const USER_DS,

@@ -98,7 +98,7 @@ pub fn exception_name(vector: u64) -> (&'static str, &'static str) {
 #[unsafe(no_mangle)]
 pub(super) extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     dispatch_vector(frame);
-    if frame.is_from_user() {
+    if frame.is_from_user() && !super::hp_entry::in_entry_code(frame.rip) {
         crate::signals::deliver_pending(frame);
     }
 }

@@ -3,8 +3,8 @@
 //! call. The crash path uses [`emergency_writer`], which takes no lock, so a
 //! fault inside a print can still be reported.
 
-use core::fmt::{self, Write};
 use crate::sync::Mutex;
+use core::fmt::{self, Write};
 
 use crate::arch::serial::Serial;
 

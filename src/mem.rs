@@ -11,10 +11,10 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::sync::Mutex;
 use buddy_system_allocator::Heap;
 use ringo_mm::frames::{FrameAllocator, Stats};
 use ringo_mm::memmap::MemoryMap;
-use crate::sync::Mutex;
 
 use crate::arch::paging::{self, BOOT_DIRECT_MAP, PHYS_OFFSET, phys_to_virt};
 

@@ -470,7 +470,8 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), ringo_uapi::Errno> {
     let rip = m[16];
     // An HP app may also resume at a vtable stub (a call restarted after
     // a handler).
-    let rip_ok = rip < crate::arch::uaccess::USER_LIMIT || (crate::hp::enabled() && crate::arch::hp_entry::is_stub(rip));
+    let rip_ok =
+        rip < crate::arch::uaccess::USER_LIMIT || (crate::hp::enabled() && crate::arch::hp_entry::is_stub(rip));
     if !rip_ok || rsp >= crate::arch::uaccess::USER_LIMIT {
         return Err(ringo_uapi::Errno::EFAULT);
     }

@@ -10,8 +10,8 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use ringo_uapi::{Errno, SysResult};
 use crate::sync::Mutex;
+use ringo_uapi::{Errno, SysResult};
 
 use super::UserAddr;
 use crate::process::{Process, current};

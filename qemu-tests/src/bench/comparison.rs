@@ -145,8 +145,14 @@ fn parsed(figures: Result<Vec<(Metric, f64)>, results::MissingFigure>) -> Result
     figures.map_err(|e| e.to_string())
 }
 
-const LINUX_SMP1: [Metric; 6] =
-    [Metric::FunctionCall, Metric::Getpid, Metric::Write40, Metric::WriteRead40, Metric::GoFileWrite, Metric::BootToInit];
+const LINUX_SMP1: [Metric; 6] = [
+    Metric::FunctionCall,
+    Metric::Getpid,
+    Metric::Write40,
+    Metric::WriteRead40,
+    Metric::GoFileWrite,
+    Metric::BootToInit,
+];
 const SYSCALLS: [Metric; 3] = [Metric::FunctionCall, Metric::Getpid, Metric::Write40];
 
 /// Measures everything `plan` asks for; `log` hears each step.

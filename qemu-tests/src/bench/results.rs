@@ -60,9 +60,10 @@ impl Metric {
         match self {
             Metric::FunctionCall
             | Metric::Getpid
-            | Metric::Write40 | Metric::WriteRead40 | Metric::GoFileWrite | Metric::GoServerMessage => {
-                "ns"
-            }
+            | Metric::Write40
+            | Metric::WriteRead40
+            | Metric::GoFileWrite
+            | Metric::GoServerMessage => "ns",
             Metric::BootToInit | Metric::InKernelBoot => "ms",
             Metric::HelloMemory => "MiB",
         }

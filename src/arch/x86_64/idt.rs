@@ -18,8 +18,8 @@
 //! Double fault, NMI and machine check keep their own IST stacks and stay
 //! there.
 
-use core::arch::global_asm;
 use crate::sync::Mutex;
+use core::arch::global_asm;
 
 use super::percpu::{GS_KERNEL_RSP, IST_DOUBLE_FAULT, IST_MACHINE_CHECK, IST_NMI, IST_SWITCH, KERNEL_CS};
 

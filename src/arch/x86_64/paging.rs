@@ -94,7 +94,12 @@ pub fn activate_kernel_root() {
     let root = kernel_pml4_phys();
     super::tlb::set_active_root(root);
     // SAFETY: the kernel tables map everything kernel code uses.
-    unsafe { x86_64::registers::control::Cr3::write(PhysFrame::containing_address(PhysAddr::new(root)), x86_64::registers::control::Cr3Flags::empty()) };
+    unsafe {
+        x86_64::registers::control::Cr3::write(
+            PhysFrame::containing_address(PhysAddr::new(root)),
+            x86_64::registers::control::Cr3Flags::empty(),
+        )
+    };
 }
 
 #[derive(Debug)]

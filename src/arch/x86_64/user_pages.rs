@@ -98,7 +98,6 @@ impl UserPageTable {
         tlb::flush_others(self.pml4);
     }
 
-
     /// The leaf entry for `va`, creating intermediate tables when `create`.
     fn leaf(&mut self, va: u64, create: bool) -> Result<Option<&'static mut PageTableEntry>, PagingError> {
         let mut t = table(self.pml4);

@@ -23,8 +23,8 @@ pub struct Vtable {
 
 static VTABLE: Once<&'static Vtable> = Once::new();
 
-/// System calls by the way they arrived: vtable calls, `syscall`
-/// instructions, `int 0x80`.
+/// System calls by the way they arrived: vtable calls (the register-only
+/// entries do not count), `syscall` instructions, `int 0x80`.
 pub static VTABLE_CALLS: AtomicU64 = AtomicU64::new(0);
 pub static SYSCALL_INSNS: AtomicU64 = AtomicU64::new(0);
 pub static INT80_CALLS: AtomicU64 = AtomicU64::new(0);
@@ -62,6 +62,18 @@ pub fn vtable() -> &'static Vtable {
 /// The auxv entry an HP app starts with.
 pub fn auxv_entry() -> (u64, u64) {
     (AT_RINGO_VTABLE, vtable() as *const Vtable as u64)
+}
+
+/// /proc/ringo_syscalls: the counts below, one `name value` per line,
+/// and the mode.
+pub fn counts_text() -> alloc::string::String {
+    alloc::format!(
+        "mode {}\nvtable {}\nsyscall {}\nint80 {}\n",
+        if enabled() { "hp" } else { "normal" },
+        VTABLE_CALLS.load(Ordering::Relaxed),
+        SYSCALL_INSNS.load(Ordering::Relaxed),
+        INT80_CALLS.load(Ordering::Relaxed)
+    )
 }
 
 /// One line for the end of the run: how the app's calls arrived.

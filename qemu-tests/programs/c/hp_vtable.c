@@ -96,5 +96,16 @@ int main(int argc, char **argv)
 		sum += ringo_hp_syscall0(SYS_getpid) + ringo_hp_syscall0(SYS_getppid) + i;
 	CHECK_EQ(sum, 1000 * (self + parent) + 999 * 1000 / 2);
 	CHECK_EQ(ringo_hp_syscall0(SYS_gettid), self);
+
+	/* Ringo says how calls arrived (Linux has no such file). */
+	FILE *counts = fopen("/proc/ringo_syscalls", "r");
+	if (counts) {
+		char mode[16] = "";
+		long vtable = -1;
+		CHECK_EQ(fscanf(counts, "mode %15s vtable %ld", mode, &vtable), 2);
+		CHECK_EQ(strcmp(mode, want_vtable ? "hp" : "normal"), 0);
+		CHECK(want_vtable ? vtable >= 1000 : vtable == 0);
+		fclose(counts);
+	}
 	return check_done();
 }

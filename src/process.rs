@@ -107,6 +107,20 @@ pub struct PosixTimer {
     pub clock: TimerClock,
 }
 
+impl PosixTimer {
+    /// At `now` (in the timer's clock): whether it fires; if so it is
+    /// rearmed (or disarmed) and the periods it missed are its overrun.
+    pub fn expire(&mut self, now: u64) -> bool {
+        if self.next == 0 || self.next > now {
+            return false;
+        }
+        let overrun = (now - self.next).checked_div(self.interval).unwrap_or(0) as u32;
+        self.next = if self.interval != 0 { self.next + (overrun as u64 + 1) * self.interval } else { 0 };
+        self.overrun = overrun;
+        true
+    }
+}
+
 /// What a timer measures: wall time (monotonic), or CPU time of one
 /// thread (CLOCK_THREAD_CPUTIME_ID) or of the process
 /// (CLOCK_PROCESS_CPUTIME_ID, ITIMER_PROF). CPU-time timers are checked at
@@ -718,6 +732,10 @@ pub const SIGSEGV: u8 = 11;
 /// keeps it apart from a process-wide instance of the same signal, or to
 /// the process.
 fn fire_posix_timer(leader: &Arc<Process>, id: i32, t: &PosixTimer) {
+    if t.signo == 0 {
+        // SIGEV_NONE: only timer_gettime sees it.
+        return;
+    }
     let info = crate::signals::Siginfo::timer(t.signo, id, t.overrun, t.value);
     match t.tid.and_then(lookup) {
         Some(thread) => crate::signals::send_to_thread(&thread, t.signo, info),
@@ -776,19 +794,12 @@ pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
                 TimerClock::Thread(_) => continue,
                 TimerClock::Process => *process_now.get_or_insert_with(|| me.process_cpu_ns()),
             };
-            if t.next == 0 || t.next > now {
-                continue;
+            if t.expire(now) {
+                due.push((id, *t));
             }
-            let overrun = (now - t.next).checked_div(t.interval).unwrap_or(0) as u32;
-            t.next = if t.interval != 0 { t.next + (overrun as u64 + 1) * t.interval } else { 0 };
-            t.overrun = overrun;
-            due.push((id, *t));
         }
     }
     for (id, t) in due {
-        if t.signo == 0 {
-            continue;
-        }
         fire_posix_timer(&leader, id, &t);
     }
 }
@@ -875,13 +886,9 @@ pub fn timer_signals(now: u64) {
         {
             let mut timers = leader.group.timers.lock();
             for (&id, t) in timers.iter_mut() {
-                if t.clock != TimerClock::Wall || t.next == 0 || t.next > now {
-                    continue;
+                if t.clock == TimerClock::Wall && t.expire(now) {
+                    fired.push((id, *t));
                 }
-                let overrun = (now - t.next).checked_div(t.interval).unwrap_or(0) as u32;
-                t.next = if t.interval != 0 { t.next + (overrun as u64 + 1) * t.interval } else { 0 };
-                t.overrun = overrun;
-                fired.push((id, *t));
             }
         }
         for (id, t) in fired {

@@ -11,27 +11,7 @@
 #include <unistd.h>
 
 #include "../../../hp/ringo_hp.h"
-
-#define ROUNDS 5
-
-static double now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v)
-{
-	qsort(v, ROUNDS, sizeof *v, cmp);
-	return v[ROUNDS / 2];
-}
+#include "cost.h"
 
 /* The baseline: an empty function with the entries' signature, called
  * through a pointer the compiler cannot see through. */

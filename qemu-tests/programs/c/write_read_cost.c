@@ -13,20 +13,7 @@
 
 #include "../../../hp/ringo_hp.h"
 
-#define ROUNDS 5
-
-static double now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "cost.h"
 
 int main(int argc, char **argv)
 {
@@ -48,8 +35,7 @@ int main(int argc, char **argv)
 			}
 		per_call[r] = (now_ns() - t0) / (2 * n);
 	}
-	qsort(per_call, ROUNDS, sizeof per_call[0], cmp);
-	printf("write_read40_devnull_ns %.1f\nloops_per_round %ld\n", per_call[ROUNDS / 2], n);
+	printf("write_read40_devnull_ns %.1f\nloops_per_round %ld\n", median(per_call), n);
 	printf("write_read_cost: ok\n");
 	return 0;
 }

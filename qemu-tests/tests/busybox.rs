@@ -41,11 +41,17 @@ fn passed_checks(name: &str, output: &str) -> Result<usize, String> {
     Ok(passed)
 }
 
-fn in_the_guest(name: &str) {
-    let run = busybox().add(scripts_dir(), GUEST_DIR).args([format!("{GUEST_DIR}/{name}.sh")]).timeout_secs(120).run();
+/// With 2 CPUs too: forks, pipes and jobs then run on both CPUs at once.
+fn in_the_guest(name: &str, cpus: u32) {
+    let run = busybox()
+        .add(scripts_dir(), GUEST_DIR)
+        .args([format!("{GUEST_DIR}/{name}.sh")])
+        .smp(cpus)
+        .timeout_secs(120)
+        .run();
     let passed = passed_checks(name, run.serial()).unwrap_or_else(|why| run.fail(why));
     run.expect_init_exit(0);
-    println!("busybox {name}: {passed} checks passed in the guest");
+    println!("busybox {name}: {passed} checks passed in the guest with {cpus} CPUs");
 }
 
 fn natively(name: &str) {
@@ -61,14 +67,20 @@ fn natively(name: &str) {
     println!("busybox {name}: {passed} checks passed natively");
 }
 
-/// `mod NAME { in_the_guest, natively }` for the script NAME.sh.
+/// `mod NAME { in_the_guest, in_the_guest_smp_2, natively }` for the
+/// script NAME.sh.
 macro_rules! scripts {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[test]
                 fn in_the_guest() {
-                    super::in_the_guest(stringify!($name));
+                    super::in_the_guest(stringify!($name), 1);
+                }
+
+                #[test]
+                fn in_the_guest_smp_2() {
+                    super::in_the_guest(stringify!($name), 2);
                 }
 
                 #[test]

@@ -227,4 +227,5 @@ c_programs! {
     c_threads => "threads",
     c_robust => "robust",
     c_smp_spread => "smp_spread",
+    c_shootdown => "shootdown",
 }

@@ -64,24 +64,21 @@ pub fn auxv_entry() -> (u64, u64) {
     (AT_RINGO_VTABLE, vtable() as *const Vtable as u64)
 }
 
-/// /proc/ringo_syscalls: the counts below, one `name value` per line,
-/// and the mode.
+/// (vtable calls, `syscall` instructions, `int 0x80` calls) so far.
+fn counts() -> [u64; 3] {
+    [&VTABLE_CALLS, &SYSCALL_INSNS, &INT80_CALLS].map(|c| c.load(Ordering::Relaxed))
+}
+
+/// /proc/ringo_syscalls: the mode and the counts, one `name value` per
+/// line.
 pub fn counts_text() -> alloc::string::String {
-    alloc::format!(
-        "mode {}\nvtable {}\nsyscall {}\nint80 {}\n",
-        if enabled() { "hp" } else { "normal" },
-        VTABLE_CALLS.load(Ordering::Relaxed),
-        SYSCALL_INSNS.load(Ordering::Relaxed),
-        INT80_CALLS.load(Ordering::Relaxed)
-    )
+    let [vtable, insns, int80] = counts();
+    let mode = if enabled() { "hp" } else { "normal" };
+    alloc::format!("mode {mode}\nvtable {vtable}\nsyscall {insns}\nint80 {int80}\n")
 }
 
 /// One line for the end of the run: how the app's calls arrived.
 pub fn summary() -> alloc::string::String {
-    alloc::format!(
-        "ringo: hp: {} vtable calls, {} syscall instructions, {} int 0x80",
-        VTABLE_CALLS.load(Ordering::Relaxed),
-        SYSCALL_INSNS.load(Ordering::Relaxed),
-        INT80_CALLS.load(Ordering::Relaxed)
-    )
+    let [vtable, insns, int80] = counts();
+    alloc::format!("ringo: hp: {vtable} vtable calls, {insns} syscall instructions, {int80} int 0x80")
 }

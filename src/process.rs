@@ -779,10 +779,9 @@ pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
     for sig in fire.into_iter().flatten() {
         crate::signals::send(&me, sig, crate::signals::Siginfo::kernel(sig));
     }
-    let Some(leader) = lookup(me.tgid) else { return };
     let mut due = Vec::new();
     {
-        let mut timers = leader.group.timers.lock();
+        let mut timers = me.group.timers.lock();
         if timers.values().all(|t| t.clock == TimerClock::Wall) {
             return;
         }
@@ -799,6 +798,10 @@ pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
             }
         }
     }
+    if due.is_empty() {
+        return;
+    }
+    let Some(leader) = lookup(me.tgid) else { return };
     for (id, t) in due {
         fire_posix_timer(&leader, id, &t);
     }

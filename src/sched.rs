@@ -332,10 +332,7 @@ fn switch_to(prev: Option<Arc<Process>>, next: Option<Arc<Process>>) {
         Some(n) => {
             assert!(!n.reaped.load(Ordering::Acquire), "switching to reaped pid {}", n.pid);
             // Its previous CPU may still be switching away from it.
-            while n.sched.on_cpu.load(Ordering::Acquire) {
-                tlb::serve_requests();
-                core::hint::spin_loop();
-            }
+            tlb::spin_while(|| n.sched.on_cpu.load(Ordering::Acquire));
             n.sched.on_cpu.store(true, Ordering::Release);
             n.sched.cpu.store(me as u32, Ordering::Relaxed);
             n.sched.state.store(TaskState::Running as u8, Ordering::Release);
@@ -378,10 +375,7 @@ fn finish_switch() {
 
 /// Waits until no CPU is on `p`'s kernel stack (before it is freed).
 pub fn wait_off_cpu(p: &Process) {
-    while p.sched.on_cpu.load(Ordering::Acquire) {
-        tlb::serve_requests();
-        core::hint::spin_loop();
-    }
+    tlb::spin_while(|| p.sched.on_cpu.load(Ordering::Acquire));
 }
 
 /// Whether a task is off every CPU for good.

@@ -8,8 +8,7 @@ pub struct ServeTlbFlushes;
 
 impl spin::relax::RelaxStrategy for ServeTlbFlushes {
     fn relax() {
-        crate::arch::tlb::serve_requests();
-        core::hint::spin_loop();
+        crate::arch::tlb::relax();
     }
 }
 

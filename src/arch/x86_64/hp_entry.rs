@@ -101,25 +101,20 @@ ringo_hp_entry:
        the clock or the current task. Anything unusual goes on to the full
        entry, with the arguments untouched. */
 
-    .global ringo_hp_getpid
-ringo_hp_getpid:
+    /* A u32 field of the current task, or the full entry `nr`. */
+    .macro ringo_hp_task_field name, offset, nr
+    .global \name
+\name:
     mov rax, gs:[{current}]
     test rax, rax
     jz 1f
-    mov eax, dword ptr [rax + {tgid}]
+    mov eax, dword ptr [rax + \offset]
     ret
-1:  mov eax, 39
+1:  mov eax, \nr
     jmp ringo_hp_entry
-
-    .global ringo_hp_gettid
-ringo_hp_gettid:
-    mov rax, gs:[{current}]
-    test rax, rax
-    jz 1f
-    mov eax, dword ptr [rax + {pid}]
-    ret
-1:  mov eax, 186
-    jmp ringo_hp_entry
+    .endm
+    ringo_hp_task_field ringo_hp_getpid, {tgid}, 39
+    ringo_hp_task_field ringo_hp_gettid, {pid}, 186
 
     /* clock_gettime(clock, tp) for the TSC clocks: ns = ((tsc - boot) *
        mult) >> 32 (+ the boot epoch for wall time), as time::monotonic_ns

@@ -59,24 +59,10 @@ trap_common:
 5:  /* Move rcx, rax and the 7-word frame to the stack ending at rax. */
     push rcx
     sub rax, 72
-    mov rcx, [rsp]
-    mov [rax], rcx
-    mov rcx, [rsp + 8]
-    mov [rax + 8], rcx
-    mov rcx, [rsp + 16]
-    mov [rax + 16], rcx
-    mov rcx, [rsp + 24]
-    mov [rax + 24], rcx
-    mov rcx, [rsp + 32]
-    mov [rax + 32], rcx
-    mov rcx, [rsp + 40]
-    mov [rax + 40], rcx
-    mov rcx, [rsp + 48]
-    mov [rax + 48], rcx
-    mov rcx, [rsp + 56]
-    mov [rax + 56], rcx
-    mov rcx, [rsp + 64]
-    mov [rax + 64], rcx
+    .irp off, 0, 8, 16, 24, 32, 40, 48, 56, 64
+    mov rcx, [rsp + \off]
+    mov [rax + \off], rcx
+    .endr
     mov rsp, rax
     pop rcx
     pop rax

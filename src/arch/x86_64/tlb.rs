@@ -44,11 +44,23 @@ pub fn flush_others(root: u64) {
     }
     for &(i, generation) in &waiting[..count] {
         let c = percpu::cpu(i).expect("online CPU");
-        while c.flush_done.load(Ordering::Acquire) < generation {
-            serve_requests();
-            core::hint::spin_loop();
-        }
+        spin_while(|| c.flush_done.load(Ordering::Acquire) < generation);
     }
+}
+
+/// Spins while `busy()` holds, serving the flushes asked of this CPU
+/// meanwhile: every wait for another CPU goes through here, so that two
+/// CPUs waiting on each other with interrupts off still make progress.
+pub fn spin_while(mut busy: impl FnMut() -> bool) {
+    while busy() {
+        relax();
+    }
+}
+
+/// One round of a spin: serve flush requests, then a pause.
+pub fn relax() {
+    serve_requests();
+    core::hint::spin_loop();
 }
 
 /// Serves the flushes asked of this CPU (from the IPI handler, and from
@@ -76,9 +88,6 @@ pub fn wait_until_unused(root: u64) {
         if i == me {
             continue;
         }
-        while c.active_root.load(Ordering::SeqCst) == root {
-            serve_requests();
-            core::hint::spin_loop();
-        }
+        spin_while(|| c.active_root.load(Ordering::SeqCst) == root);
     }
 }

@@ -158,7 +158,7 @@ pub fn start_ap(this_cpu: &PerCpu, apic_id: u32, page: u8, started: impl Fn() ->
 
 /// Sends interrupt `vector` to the CPU `target` (another one).
 pub fn send_ipi(target: &PerCpu, vector: u8) {
-    let Some(this_cpu) = super::percpu::current() else { return };
+    let Some(this_cpu) = super::percpu::try_this() else { return };
     // Interrupts off: in xAPIC mode the ICR takes two writes, which an
     // interrupt handler sending its own IPI must not split.
     cpu::without_interrupts(|| {

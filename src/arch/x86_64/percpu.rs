@@ -202,6 +202,12 @@ pub fn this() -> &'static PerCpu {
     }
 }
 
+/// This CPU's block once GS is set up, without reading the GS MSR (for
+/// paths that run often: IPIs, shootdowns, spins).
+pub fn try_this() -> Option<&'static PerCpu> {
+    installed().then(this)
+}
+
 pub fn current_index() -> usize {
     current().map_or(0, |c| c.index)
 }

@@ -26,7 +26,7 @@ pub fn set_active_root(root: u64) {
 /// until they have. The caller has already changed the page tables and
 /// flushed its own entries.
 pub fn flush_others(root: u64) {
-    let Some(me) = percpu::current() else { return };
+    let Some(me) = percpu::try_this() else { return };
     // Page-table writes must be visible before the roots are read: a CPU
     // that loads `root` after this read walks the new tables anyway.
     core::sync::atomic::fence(Ordering::SeqCst);
@@ -66,7 +66,7 @@ pub fn relax() {
 /// Serves the flushes asked of this CPU (from the IPI handler, and from
 /// any CPU that spins waiting for something).
 pub fn serve_requests() {
-    let Some(c) = percpu::current() else { return };
+    let Some(c) = percpu::try_this() else { return };
     let asked = c.flush_requested.load(Ordering::Acquire);
     if c.flush_done.load(Ordering::Acquire) < asked {
         let (frame, flags) = Cr3::read();

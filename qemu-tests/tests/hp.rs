@@ -22,10 +22,8 @@ fn entry_counts(run: &GuestRun) -> (u64, u64, u64) {
     let line = run.line_containing("ringo: hp: ");
     // "N vtable calls, N syscall instructions, N int 0x80": each part
     // starts with its count.
-    let numbers: Vec<u64> = line["ringo: hp: ".len()..]
-        .split(", ")
-        .filter_map(|part| part.split(' ').next()?.parse().ok())
-        .collect();
+    let numbers: Vec<u64> =
+        line["ringo: hp: ".len()..].split(", ").filter_map(|part| part.split(' ').next()?.parse().ok()).collect();
     match numbers.as_slice() {
         [vtable, insns, int80] => (*vtable, *insns, *int80),
         _ => run.fail(format!("cannot read the counts in `{line}`")),

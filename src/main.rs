@@ -14,6 +14,7 @@ mod arch;
 mod backtrace;
 mod boot_info;
 mod console;
+mod drivers;
 mod exec;
 mod files;
 mod fshooks;
@@ -23,6 +24,7 @@ mod init;
 mod ktest;
 mod logger;
 mod mem;
+mod net;
 mod panic;
 mod process;
 mod procfs;
@@ -137,6 +139,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     };
 
     sched::set_online_cpus(cpus);
+    drivers::init(boot.rsdp);
     let boot_us = tsc::micros_since_boot();
     println!(
         "ringo: ready: {cpus} CPUs, {} MiB memory, accel {}, boot {}.{:03} ms",
@@ -149,6 +152,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     if let Some(name) = args.ktest {
         ktest::run(name, &boot.memmap);
     }
+    net::configure(args.params().find(|p| p.key == "ip").map(|p| p.value.unwrap_or("")));
     log::info!("syscalls: {} of {} implemented", syscall::implemented(), ringo_syscalls::COUNT);
     fshooks::install();
     if args.strace {

@@ -184,6 +184,11 @@ pub fn populate(fs: &ProcFs) {
         root.add_file(b"uptime", 0o444, uptime)?;
         // How system calls arrived (HP mode's proof of no `syscall`).
         root.add_file(b"ringo_syscalls", 0o444, || Ok(crate::hp::counts_text().into_bytes()))?;
+        root.add_file(b"interrupts", 0o444, || Ok(crate::arch::vectors::proc_interrupts().into_bytes()))?;
+        // Where the network's work happened, per CPU.
+        root.add_file(b"ringo_net", 0o444, || Ok(crate::net::proc_ringo_net().into_bytes()))?;
+        let net = root.add_dir(b"net", 0o555, None)?;
+        net.add_file(b"dev", 0o444, || Ok(crate::net::proc_net_dev().into_bytes()))?;
         root.add_symlink(b"self", || Ok(format!("{}", process::current().pid).into_bytes()))?;
         Ok(())
     })();

@@ -47,11 +47,10 @@ impl core::fmt::Display for AcpiError {
     }
 }
 
-/// Reads the MADT. `rsdp` is the loader's pointer (0: search the BIOS area).
-pub fn cpus(rsdp: u64) -> Result<CpuList, AcpiError> {
+fn tables(rsdp: u64) -> Result<AcpiTables<DirectMap>, AcpiError> {
     // SAFETY: the RSDP address comes from the boot loader (or the BIOS-area
     // search the crate does), and tables are only read.
-    let tables = unsafe {
+    unsafe {
         if rsdp != 0 {
             AcpiTables::from_rsdp(DirectMap, rsdp as usize)
         } else {
@@ -61,7 +60,35 @@ pub fn cpus(rsdp: u64) -> Result<CpuList, AcpiError> {
     .map_err(|e| match e {
         acpi::AcpiError::NoValidRsdp => AcpiError::NoRsdp,
         e => AcpiError::Tables(e),
-    })?;
+    })
+}
+
+/// A firmware table's bytes, through the direct map.
+fn table_bytes(phys: usize, len: usize) -> &'static [u8] {
+    // SAFETY: the direct map covers the firmware's tables, which nothing
+    // writes after boot; the crate validated the length from the header.
+    unsafe { core::slice::from_raw_parts(phys_to_virt(phys as u64) as *const u8, len) }
+}
+
+/// The raw tables the device layer parses (ringo_devices::acpi): whole
+/// MADT and MCFG tables, and the DSDT's AML after its header.
+pub struct DeviceTables {
+    pub madt: Option<&'static [u8]>,
+    pub mcfg: Option<&'static [u8]>,
+    pub dsdt_aml: Option<&'static [u8]>,
+}
+
+pub fn device_tables(rsdp: u64) -> Result<DeviceTables, AcpiError> {
+    let tables = tables(rsdp)?;
+    let madt = tables.find_table::<Madt>().ok().map(|m| table_bytes(m.physical_start(), m.region_length()));
+    let mcfg = tables.find_table::<acpi::mcfg::Mcfg>().ok().map(|m| table_bytes(m.physical_start(), m.region_length()));
+    let dsdt_aml = tables.dsdt().ok().map(|d| table_bytes(d.address, d.length as usize));
+    Ok(DeviceTables { madt, mcfg, dsdt_aml })
+}
+
+/// Reads the MADT. `rsdp` is the loader's pointer (0: search the BIOS area).
+pub fn cpus(rsdp: u64) -> Result<CpuList, AcpiError> {
+    let tables = tables(rsdp)?;
     let madt = tables.find_table::<Madt>().map_err(AcpiError::Tables)?;
     let mut list = CpuList { apic_ids: [0; MAX_CPUS], count: 0, ignored: 0 };
     let mut add = |id: u32, flags: u32| {

@@ -166,3 +166,10 @@ pub fn send_ipi(target: &PerCpu, vector: u8) {
         with_lapic(this_cpu, |l| unsafe { l.send_ipi(vector, ipi_dest(target.apic_id)) })
     })
 }
+
+/// Interrupt `vector` on this CPU, taken once interrupts are on again
+/// (after any pending interrupt of higher priority).
+pub fn send_self_ipi(vector: u8) {
+    let Some(this_cpu) = super::percpu::try_this() else { return };
+    send_ipi(this_cpu, vector);
+}

@@ -22,6 +22,7 @@ pub mod context;
 pub mod cpu;
 pub mod hp_entry;
 pub mod idt;
+pub mod ioapic;
 pub mod paging;
 pub mod percpu;
 pub mod power;
@@ -35,6 +36,7 @@ pub mod trap;
 pub mod tsc;
 pub mod uaccess;
 pub mod user_pages;
+pub mod vectors;
 
 pub use cpu::without_interrupts;
 

@@ -59,6 +59,8 @@ pub struct PerCpu {
     pub flush_done: AtomicU64,
     pub apic_id: u32,
     pub ticks: AtomicU64,
+    /// Device interrupts taken here, by vector (for /proc/interrupts).
+    pub irq_counts: [AtomicU64; super::vectors::DEVICE_VECTORS],
     pub online: AtomicBool,
     /// Top of the stack this CPU's kernel code runs on (for backtraces).
     pub stack_top: AtomicU64,
@@ -108,6 +110,7 @@ impl PerCpu {
             flush_done: AtomicU64::new(0),
             apic_id,
             ticks: AtomicU64::new(0),
+            irq_counts: [const { AtomicU64::new(0) }; super::vectors::DEVICE_VECTORS],
             online: AtomicBool::new(false),
             stack_top: AtomicU64::new(0),
             gdt: UnsafeCell::new(GlobalDescriptorTable::empty()),

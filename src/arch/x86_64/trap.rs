@@ -8,13 +8,16 @@ use core::sync::atomic::Ordering;
 
 use super::{apic, percpu, ring3_probe, uaccess};
 
-/// Vectors the kernel programs (exceptions are 0..32).
-pub const VECTOR_TIMER: u8 = 0x40;
+/// Vectors the kernel programs (exceptions are 0..32). The APIC serves
+/// pending interrupts highest vector first: the tick and the IPIs sit
+/// above every device vector, so that a flood of device interrupts cannot
+/// hold back scheduling or a TLB shootdown.
+pub const VECTOR_TIMER: u8 = 0xf0;
 /// Another CPU queued work for this idle CPU, or signalled the task
 /// running here: entering and leaving the kernel is all it takes.
-pub const VECTOR_RESCHEDULE: u8 = 0x41;
+pub const VECTOR_RESCHEDULE: u8 = 0xf1;
 /// Another CPU changed page tables this CPU may have cached.
-pub const VECTOR_TLB_FLUSH: u8 = 0x42;
+pub const VECTOR_TLB_FLUSH: u8 = 0xf2;
 pub const VECTOR_LEGACY_PIC: u8 = 0xe0;
 pub const VECTOR_APIC_ERROR: u8 = 0xfe;
 pub const VECTOR_SPURIOUS: u8 = 0xff;
@@ -133,6 +136,8 @@ fn dispatch_vector(frame: &mut TrapFrame) {
             // The 8259 is masked; a spurious IRQ7/15 can still arrive and
             // needs no acknowledgement.
         }
+        v if (super::vectors::DEVICE_FIRST as u64..super::vectors::DEVICE_END as u64).contains(&v)
+            && super::vectors::dispatch(v as u8) => {}
         v if v == VECTOR_APIC_ERROR as u64 => {
             log::warn!("local APIC error interrupt on cpu {}", percpu::current_index());
             apic::end_of_interrupt();

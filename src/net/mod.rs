@@ -1,0 +1,127 @@
+//! The network as the kernel runs it: the interfaces the drivers register,
+//! their addresses (`ip=`), what happens to a received frame, and the
+//! per-CPU counters behind /proc/net/dev and /proc/ringo_net. The wire
+//! formats and decisions are ringo_net's; this module owns the state.
+//!
+//! Until TCP/IP lands, a received frame is answered here, on the CPU
+//! whose queue received it: ARP for our address and ICMP echo. The reply
+//! goes out on that CPU's transmit queue.
+
+mod counters;
+mod setup;
+
+use core::net::Ipv4Addr;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ringo_net::link::{self, ChecksumState, DropReason, LinkConfig, Verdict};
+use ringo_net::mac::MacAddr;
+
+pub use counters::{proc_net_dev, proc_ringo_net};
+pub use setup::configure;
+
+/// What the network layer needs of a driver.
+pub trait NetDevice: Sync {
+    /// Sends the frame `fill` writes (returning its length) on transmit
+    /// queue `queue` (taken modulo the device's queue count). False if it
+    /// was dropped (ring full).
+    fn transmit(&self, queue: usize, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> bool;
+    /// Receives what has arrived without waiting for an interrupt (DHCP at
+    /// boot, before interrupts run).
+    fn poll(&self);
+}
+
+pub struct Interface {
+    pub name: &'static str,
+    pub mac: MacAddr,
+    device: &'static dyn NetDevice,
+    /// Our IPv4 address in network order, 0 for none: read on every frame,
+    /// so an atomic rather than a lock.
+    ip: AtomicU32,
+}
+
+/// The one interface (eth0) until there is a need for more.
+static ETH0: spin::Once<Interface> = spin::Once::new();
+
+/// Registers a driver's device as the next interface; None if Ringo has
+/// no room for another.
+pub fn register(mac: MacAddr, device: &'static dyn NetDevice) -> Option<&'static Interface> {
+    if ETH0.is_completed() {
+        return None;
+    }
+    Some(ETH0.call_once(|| Interface { name: "eth0", mac, device, ip: AtomicU32::new(0) }))
+}
+
+pub fn interfaces() -> impl Iterator<Item = &'static Interface> {
+    ETH0.get().into_iter()
+}
+
+impl Interface {
+    pub fn link(&self) -> LinkConfig {
+        let ip = self.ip.load(Ordering::Acquire);
+        LinkConfig { mac: self.mac, ip: (ip != 0).then(|| Ipv4Addr::from(ip)) }
+    }
+
+    pub fn set_address(&self, ip: Option<Ipv4Addr>) {
+        self.ip.store(ip.map_or(0, u32::from), Ordering::Release);
+    }
+
+    /// Sends a frame on this CPU's queue.
+    pub fn transmit(&self, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> bool {
+        let cpu = crate::arch::percpu::current_index();
+        let mut len = 0;
+        let sent = crate::arch::without_interrupts(|| {
+            self.device.transmit(cpu, &mut |buf| {
+                len = fill(buf);
+                len
+            })
+        });
+        let c = counters::this_cpu();
+        if sent {
+            c.tx_frames.fetch_add(1, Ordering::Relaxed);
+            c.tx_bytes.fetch_add(len as u64, Ordering::Relaxed);
+        } else {
+            c.tx_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
+    pub fn poll(&self) {
+        crate::arch::without_interrupts(|| self.device.poll());
+    }
+}
+
+/// A frame the driver received on this CPU. Runs in the receive
+/// interrupt (or a boot-time poll): it must not block or allocate.
+pub fn receive(iface: &Interface, frame: &[u8], csum: ChecksumState) {
+    let c = counters::this_cpu();
+    c.rx_frames.fetch_add(1, Ordering::Relaxed);
+    c.rx_bytes.fetch_add(frame.len() as u64, Ordering::Relaxed);
+    if frame.first().is_some_and(|b| b & 1 != 0) {
+        c.rx_multicast.fetch_add(1, Ordering::Relaxed);
+    }
+    if setup::dhcp_in_progress() && setup::dhcp_frame(iface, frame) {
+        return;
+    }
+    let cfg = iface.link();
+    let mut reply = [0u8; link::MAX_FRAME];
+    match link::handle_frame(&cfg, frame, csum, &mut reply) {
+        Verdict::Reply(len) => {
+            let reply = &reply[..len];
+            iface.transmit(&mut |buf| {
+                let n = reply.len().min(buf.len());
+                buf[..n].copy_from_slice(&reply[..n]);
+                n
+            });
+        }
+        Verdict::Consumed => {}
+        // TCP/IP comes with the next issue: until then, nothing listens.
+        Verdict::Deliver(_) => drop_frame(DropReason::Unsupported),
+        Verdict::Drop(reason) => drop_frame(reason),
+    }
+}
+
+/// A frame the driver could not even hand on (spanning slots, bad
+/// header from the device).
+pub fn drop_frame(reason: DropReason) {
+    counters::this_cpu().drops[reason.index()].fetch_add(1, Ordering::Relaxed);
+}

@@ -9,6 +9,8 @@ use crate::accel::AccelChoice;
 use crate::initramfs::{Initramfs, InitramfsError, busybox, program_guest_path};
 use crate::kernel_build::Profile;
 use crate::memory::MemSize;
+use crate::net::guest_ip::{Cidr, default_ip, has_ip_word};
+use crate::net::{Net, PortForward};
 use crate::run_config::{Machine, RunConfig, kernel_cmdline};
 
 pub const USAGE: &str = "\
@@ -46,7 +48,17 @@ run options:
   --smp N           CPUs (default 1)
   --mem SIZE        memory: 512M, 1G or a number of MiB (default 256M)
   --accel A         auto, kvm or tcg (default auto: KVM only where it is real)
-  --machine M       microvm or q35 (default microvm)
+  --machine M       microvm, microvm-pcie (microvm with a PCIe bus) or q35
+                    (default microvm)
+  --mmio-modern     microvm's virtio-mmio devices in their modern (v2) layout
+                    instead of QEMU's default legacy one
+  --net N           the guest's virtio-net card: user (QEMU's user network,
+                    NAT to the host's), tap=NAME[,queues=N] (an existing tap;
+                    N > 1 needs a multi_queue tap and gives a PCI card N queue
+                    pairs), or none (default: no card)
+  -p HOST:GUEST[/udp]
+                    forward port HOST on the host's 127.0.0.1 to the guest's
+                    port GUEST (TCP unless /udp); repeatable; implies --net user
   --timeout SECS    kill QEMU after SECS seconds (default 0: never)
   --initrd FILE     boot this prebuilt initramfs (cpio newc) instead
   --kernel PATH     boot this kernel image instead of building one
@@ -54,7 +66,11 @@ run options:
   --hp              run init in ring 0 (adds ringo.mode=hp)
 
 Kernel arguments are joined with spaces into the kernel command line; words
-after `--` go to init unchanged. With a terminal on stdin, Ctrl-A x quits QEMU
+after `--` go to init unchanged. With a network card and no ip= among them,
+ringo adds one: ip=10.0.2.15::10.0.2.2:255.255.255.0 for --net user; for a
+tap, the address after the tap's own in its subnet, the tap as the gateway
+(tap 10.77.0.1/24: ip=10.77.0.2::10.77.0.1:255.255.255.0), none if the tap
+has no IPv4 address. With a terminal on stdin, Ctrl-A x quits QEMU
 (Ctrl-C goes to the guest).
 
 Exit status: the guest's (0-255); 123 guest reset or halted without a status;
@@ -91,6 +107,10 @@ pub struct RunArgs {
     pub memory: MemSize,
     pub accel: AccelChoice,
     pub machine: Machine,
+    /// `--mmio-modern`
+    pub mmio_modern: bool,
+    /// `--net`, or user when `-p` forwards ports.
+    pub net: Net,
     /// `None`: no timeout.
     pub timeout: Option<Duration>,
     pub initrd: Option<PathBuf>,
@@ -138,6 +158,8 @@ impl Default for RunArgs {
             memory: MemSize::DEFAULT,
             accel: AccelChoice::Auto,
             machine: Machine::Microvm,
+            mmio_modern: false,
+            net: Net::None,
             timeout: None,
             initrd: None,
             kernel: None,
@@ -229,6 +251,25 @@ impl RunArgs {
         Ok(Some(tree))
     }
 
+    /// When the guest has a card and the kernel words configure no address
+    /// (`ip=`), adds the `ip=` that fits the network (see
+    /// [`crate::net::guest_ip`]); `tap_address` reads a tap's address on
+    /// the host. Returns a note to print when there is none to add.
+    pub fn add_default_ip(&mut self, tap_address: &dyn Fn(&str) -> Result<Cidr, String>) -> Option<String> {
+        if has_ip_word(&self.kernel_args) {
+            return None;
+        }
+        match default_ip(&self.net, tap_address) {
+            Ok(None) => None,
+            Ok(Some(ip)) => {
+                let end = self.kernel_args.iter().position(|w| w == "--").unwrap_or(self.kernel_args.len());
+                self.kernel_args.insert(end, ip.kernel_word());
+                None
+            }
+            Err(why) => Some(format!("{why}, so the guest gets no ip= (give one: ip=ADDR::GW:MASK)")),
+        }
+    }
+
     /// The run of `kernel` these arguments ask for, echoing the guest.
     pub fn config(&self, kernel: PathBuf, interactive: bool) -> RunConfig {
         let mut cfg = RunConfig::new(kernel)
@@ -236,6 +277,8 @@ impl RunArgs {
             .smp(self.smp)
             .memory(self.memory)
             .machine(self.machine)
+            .virtio_mmio_modern(self.mmio_modern)
+            .net(self.net.clone())
             .accel(self.accel)
             .timeout(self.timeout)
             .interactive(interactive)
@@ -264,6 +307,10 @@ pub enum CliError {
     BadProgramName(String),
     /// `--initrd` together with a program or `--add`.
     InitrdWithProgram,
+    /// `-p` with a network other than QEMU's user network (named).
+    PortsNeedUserNet(String),
+    /// `--mmio-modern` on a machine whose card is not on virtio-mmio.
+    MmioModernNeedsMicrovm(Machine),
 }
 
 impl fmt::Display for CliError {
@@ -282,6 +329,12 @@ impl fmt::Display for CliError {
             CliError::BadProgramName(p) => write!(f, "program `{p}`: its file name must not contain spaces"),
             CliError::InitrdWithProgram => {
                 write!(f, "--initrd is a prebuilt initramfs: it cannot be combined with a program or --add")
+            }
+            CliError::PortsNeedUserNet(net) => {
+                write!(f, "-p forwards ports through QEMU's user network (--net user), not with {net}")
+            }
+            CliError::MmioModernNeedsMicrovm(machine) => {
+                write!(f, "--mmio-modern is for microvm's virtio-mmio devices; {machine} puts them on PCI")
             }
         }
     }
@@ -355,8 +408,26 @@ fn looks_like_a_path(arg: &str) -> bool {
     arg.split('/').next().is_some_and(|first| !first.contains('=')) && arg.contains('/')
 }
 
+/// `--net` and `-p` as given, resolved once all are seen.
+#[derive(Default)]
+struct NetOptions {
+    given: Option<Net>,
+    forwards: Vec<PortForward>,
+}
+
+impl NetOptions {
+    fn resolve(self) -> Result<Net, CliError> {
+        match (self.given, self.forwards) {
+            (given, forwards) if forwards.is_empty() => Ok(given.unwrap_or_default()),
+            (None | Some(Net::User { .. }), forwards) => Ok(Net::User { forwards }),
+            (Some(other), _) => Err(CliError::PortsNeedUserNet(other.to_string())),
+        }
+    }
+}
+
 fn parse_run(mut args: impl Iterator<Item = String>, is_file: &dyn Fn(&Path) -> bool) -> Result<Command, CliError> {
     let mut run = RunArgs::default();
+    let mut net = NetOptions::default();
     while let Some(arg) = args.next() {
         if arg == "--" {
             run.kernel_args.push(arg);
@@ -384,29 +455,39 @@ fn parse_run(mut args: impl Iterator<Item = String>, is_file: &dyn Fn(&Path) -> 
         };
         match option.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
-            "--debug" | "--hp" | "--no-image" => {
+            "--debug" | "--hp" | "--no-image" | "--mmio-modern" => {
                 if let Some(value) = inline {
                     return Err(CliError::UnexpectedArgument(format!("{option}={value}")));
                 }
                 match option.as_str() {
                     "--debug" => run.profile = Profile::Debug,
                     "--hp" => run.hp = true,
+                    "--mmio-modern" => run.mmio_modern = true,
                     _ => run.no_image = true,
                 }
             }
             "--smp" | "--mem" | "--accel" | "--machine" | "--timeout" | "--initrd" | "--kernel" | "--add"
-            | "--busybox" => {
+            | "--busybox" | "--net" | "-p" => {
                 let value = match inline {
                     Some(value) => value,
                     None => args.next().ok_or_else(|| CliError::MissingValue(option.clone()))?,
                 };
-                set_value(&mut run, &option, value)?;
+                let bad = |why: String| CliError::BadValue { option: option.clone(), value: value.clone(), why };
+                match option.as_str() {
+                    "--net" => net.given = Some(value.parse().map_err(bad)?),
+                    "-p" => net.forwards.push(value.parse().map_err(bad)?),
+                    _ => set_value(&mut run, &option, value)?,
+                }
             }
             _ => return Err(CliError::UnknownOption(option)),
         }
     }
     if run.initrd.is_some() && (run.program.is_some() || !run.adds.is_empty()) {
         return Err(CliError::InitrdWithProgram);
+    }
+    run.net = net.resolve()?;
+    if run.mmio_modern && run.machine != Machine::Microvm {
+        return Err(CliError::MmioModernNeedsMicrovm(run.machine));
     }
     Ok(Command::Run(run))
 }
@@ -708,9 +789,100 @@ mod tests {
     }
 
     #[test]
+    fn networks() {
+        assert_eq!(run_args("run").net, Net::None);
+        assert_eq!(run_args("run --net none").net, Net::None);
+        assert_eq!(run_args("run --net user").net, Net::User { forwards: vec![] });
+        assert_eq!(run_args("run --net=tap=rt0").net, Net::Tap { ifname: "rt0".into(), queues: 1 });
+        assert_eq!(run_args("run --net tap=rt0,queues=2 --smp 2").net, Net::Tap { ifname: "rt0".into(), queues: 2 });
+        // The last --net wins, as the other options do.
+        assert_eq!(run_args("run --net user --net none").net, Net::None);
+        for bad in ["--net", "--net=", "--net bridge", "--net tap=", "--net tap=rt0,queues=0", "--net tap=a,b=c"] {
+            let parsed = parse_words(&format!("run {bad}"));
+            assert!(
+                matches!(parsed, Err(CliError::BadValue { .. }) | Err(CliError::MissingValue(_))),
+                "{bad}: {parsed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn port_forwards_imply_the_user_network() {
+        let forwards = vec![PortForward::tcp(8080, 80), PortForward::udp(5353, 53)];
+        let user = Net::User { forwards: forwards.clone() };
+        assert_eq!(run_args("run -p 8080:80 -p=5353:53/udp").net, user);
+        assert_eq!(run_args("run -p 8080:80 --net user -p 5353:53/udp").net, user);
+        assert_eq!(
+            run_args("run --net user -p 8080:80 quiet -- -p 1:2").net,
+            Net::User { forwards: vec![forwards[0]] }
+        );
+        for bad in ["-p 80", "-p 0:80", "-p 8080:80/sctp", "-p 99999:80", "-p"] {
+            let parsed = parse_words(&format!("run {bad}"));
+            assert!(
+                matches!(parsed, Err(CliError::BadValue { .. }) | Err(CliError::MissingValue(_))),
+                "{bad}: {parsed:?}"
+            );
+        }
+        for (line, net) in [("run -p 1:2 --net tap=rt0", "tap rt0"), ("run --net none -p 1:2", "no network")] {
+            match parse_words(line) {
+                Err(e @ CliError::PortsNeedUserNet(_)) => assert!(e.to_string().contains(net), "{e}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn machines_and_modern_mmio() {
+        assert_eq!(run_args("run --machine microvm-pcie").machine, Machine::MicrovmPcie);
+        let modern = run_args("run --mmio-modern");
+        assert!(modern.mmio_modern);
+        assert!(modern.config(PathBuf::from("k"), false).virtio_mmio_modern);
+        assert!(!run_args("run").mmio_modern);
+        assert_eq!(parse_words("run --mmio-modern=yes"), Err(CliError::UnexpectedArgument("--mmio-modern=yes".into())));
+        for machine in [Machine::Q35, Machine::MicrovmPcie] {
+            let line = format!("run --machine {machine} --mmio-modern");
+            assert_eq!(parse_words(&line), Err(CliError::MmioModernNeedsMicrovm(machine)), "{line}");
+        }
+        assert!(matches!(parse_words("run --machine microvm,pcie=on"), Err(CliError::BadValue { .. })));
+    }
+
+    #[test]
+    fn the_default_ip_fits_the_network() {
+        let tap = |_: &str| Ok(("10.77.0.1".parse().unwrap(), 24));
+        let no_address = |name: &str| Err(format!("tap {name} has no IPv4 address on the host"));
+        let mut user = run_args("run --net user quiet");
+        assert_eq!(user.add_default_ip(&no_address), None);
+        assert_eq!(user.cmdline(), "init=/bin/sh quiet ip=10.0.2.15::10.0.2.2:255.255.255.0 -- -l");
+
+        let mut on_tap = run_args("run --net tap=rt0 ./app -- -v");
+        assert_eq!(on_tap.add_default_ip(&tap), None);
+        assert_eq!(on_tap.cmdline(), "init=/bin/app ip=10.77.0.2::10.77.0.1:255.255.255.0 -- -v");
+
+        let mut bare = run_args("run --net tap=rt0");
+        let note = bare.add_default_ip(&no_address).expect("a note");
+        assert!(note.contains("tap rt0 has no IPv4 address") && note.contains("no ip="), "{note}");
+        assert_eq!(bare.cmdline(), "init=/bin/sh -- -l");
+
+        let mut given = run_args("run --net user ip=10.1.1.2::10.1.1.1:255.255.255.0");
+        let before = given.clone();
+        assert_eq!(given.add_default_ip(&tap), None);
+        assert_eq!(given, before, "the user's ip= wins");
+
+        let mut none = run_args("run");
+        assert_eq!(none.add_default_ip(&tap), None);
+        assert_eq!(none.cmdline(), "init=/bin/sh -- -l");
+    }
+
+    #[test]
     fn config_carries_everything() {
-        let run = run_args("run --smp 2 --mem 512M --machine q35 --initrd i.cpio --timeout 5 quiet");
+        let run =
+            run_args("run --smp 2 --mem 512M --machine q35 --initrd i.cpio --timeout 5 --net tap=t,queues=2 quiet");
         let cfg = run.config(PathBuf::from("k.elf"), true);
+        assert_eq!(cfg.net, Net::Tap { ifname: "t".into(), queues: 2 });
+        assert_eq!(
+            (cfg.mac.as_str(), cfg.netns.as_deref(), cfg.virtio_mmio_modern),
+            ("52:54:00:12:34:56", None, false)
+        );
         assert_eq!(cfg.kernel, PathBuf::from("k.elf"));
         assert_eq!(cfg.cmdline, "quiet");
         assert_eq!((cfg.smp, cfg.memory.mib(), cfg.machine), (2, 512, Machine::Q35));

@@ -39,6 +39,20 @@
 //!
 //! [`boot`] and [`ktest`] boot without an initramfs, as ever.
 //!
+//! A guest with a network card ([`Boot::net`]; see [`crate::net`]), here
+//! talking to a frame peer, or to a tap in a namespace with QEMU run in it
+//! ([`Boot::netns`]):
+//!
+//! ```no_run
+//! use qemu_tests::guest_test::busybox;
+//! use qemu_tests::net::frame_peer::FramePeer;
+//! let peer = FramePeer::new().unwrap();
+//! let shell = busybox().net(peer.net()).kernel_arg("ip=10.0.9.2::10.0.9.1:255.255.255.0").interactive();
+//! ```
+//!
+//! Without an `ip=` word, a guest on the user network or a tap gets the
+//! launcher's default one ([`crate::net::guest_ip`]).
+//!
 //! Set `RINGO_TEST_VERBOSE=1` to see the guest's output live, and
 //! `RINGO_KERNEL=path` to test a prebuilt image.
 
@@ -50,6 +64,8 @@ use crate::accel::AccelChoice;
 use crate::initramfs::{Initramfs, TempArchive, busybox as image, program_guest_path};
 use crate::kernel_build::kernel_for_tests;
 use crate::memory::MemSize;
+use crate::net::Net;
+use crate::net::guest_ip::{default_ip, has_ip_word, tap_address};
 use crate::outcome::{GuestStatus, Outcome};
 use crate::run::{Session, run};
 use crate::run_config::{Machine, RunConfig, kernel_cmdline};
@@ -221,14 +237,40 @@ impl Boot {
         Some(packed.unwrap_or_else(|e| panic!("cannot pack {} into an initramfs: {e}", init.root.describe())))
     }
 
+    /// The default `ip=` for the network when the words give none.
+    fn add_default_ip(&mut self) {
+        if has_ip_word(&self.words) {
+            return;
+        }
+        let netns = self.config.netns.clone();
+        match default_ip(&self.config.net, &|tap| tap_address(tap, netns.as_deref())) {
+            Ok(Some(ip)) => {
+                self.words.push(ip.kernel_word());
+                self.refresh_cmdline();
+            }
+            Ok(None) => {}
+            Err(why) => eprintln!("{why}: the guest gets no ip="),
+        }
+    }
+
     /// Packs the initramfs and says what runs, for messages.
-    fn prepare(self) -> (RunConfig, Option<TempArchive>, String) {
+    fn prepare(mut self) -> (RunConfig, Option<TempArchive>, String) {
+        self.add_default_ip();
         let archive = self.pack();
         let mut config = self.config;
         let mut what = format!(
             "`{}` on {}, -smp {}, -m {}, accel {}",
             config.cmdline, config.machine, config.smp, config.memory, config.accel
         );
+        if config.net != Net::None {
+            what.push_str(&format!(", {}, MAC {}", config.net, config.mac));
+            if config.virtio_mmio_modern {
+                what.push_str(", modern virtio-mmio");
+            }
+        }
+        if let Some(netns) = &config.netns {
+            what.push_str(&format!(", QEMU in network namespace {netns}"));
+        }
         if let Some(archive) = &archive {
             config.initrd = Some(archive.path().to_path_buf());
             if let Some(init) = &self.init {
@@ -251,6 +293,30 @@ impl Boot {
 
     pub fn machine(mut self, machine: Machine) -> Self {
         self.config.machine = machine;
+        self
+    }
+
+    /// The network card's backend (default: no card).
+    pub fn net(mut self, net: Net) -> Self {
+        self.config.net = net;
+        self
+    }
+
+    /// The card's MAC (default [`crate::net::DEFAULT_MAC`]).
+    pub fn mac(mut self, mac: &str) -> Self {
+        self.config.mac = mac.to_string();
+        self
+    }
+
+    /// Runs QEMU inside the network namespace `name` (where the tap is).
+    pub fn netns(mut self, name: &str) -> Self {
+        self.config.netns = Some(name.to_string());
+        self
+    }
+
+    /// microvm's virtio-mmio devices in their modern (v2) layout.
+    pub fn mmio_modern(mut self, modern: bool) -> Self {
+        self.config.virtio_mmio_modern = modern;
         self
     }
 
@@ -563,6 +629,23 @@ mod tests {
         assert_eq!(busybox().kernel_arg("quiet").config().cmdline, "init=/bin/sh quiet -- -l");
         assert_eq!(boot("quiet").config().cmdline, "quiet", "boot() has no init");
         assert!(boot("").pack().is_none(), "boot() packs no initramfs");
+    }
+
+    #[test]
+    fn a_network_without_ip_gets_the_default() {
+        let boot = || boot_kernel(PathBuf::from("k.elf"), "quiet");
+        let user = boot().net(Net::User { forwards: vec![] });
+        let (config, _, what) = user.prepare();
+        assert_eq!(config.cmdline, "quiet ip=10.0.2.15::10.0.2.2:255.255.255.0");
+        assert!(what.contains("user network, MAC 52:54:00:12:34:56"), "{what}");
+        let given = boot().kernel_arg("ip=10.0.9.2::10.0.9.1:255.255.255.0").net(Net::User { forwards: vec![] });
+        assert_eq!(given.prepare().0.cmdline, "quiet ip=10.0.9.2::10.0.9.1:255.255.255.0");
+        let peer = Net::Dgram { qemu_socket: "q".into(), peer_socket: "p".into() };
+        let (config, _, what) = boot().net(peer).mmio_modern(true).netns("ns1").mac("02:00:00:00:00:09").prepare();
+        assert_eq!(config.cmdline, "quiet");
+        assert_eq!((config.mac.as_str(), config.netns.as_deref()), ("02:00:00:00:00:09", Some("ns1")));
+        assert!(config.virtio_mmio_modern);
+        assert!(what.ends_with("modern virtio-mmio, QEMU in network namespace ns1"), "{what}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! - [`kernel_build`]: build the kernel with cargo, then
 //!   [`ksyms_embed`] its symbol table into a copy QEMU boots;
 //! - [`run_config`], [`qemu_command`], [`accel`], [`memory`]: what to run;
+//!   [`net`]: the guest's network (backends, the default `ip=`, and for
+//!   tests a frame peer, network namespaces with taps, ping);
 //! - [`run`]: run QEMU with a timeout, streaming the serial console, and
 //!   decode the guest's exit status into an [`Outcome`] ([`outcome`] also
 //!   lists the CLI's exit statuses);
@@ -28,6 +30,7 @@ pub mod kernel_build;
 pub mod ksyms_embed;
 pub mod linux_guest;
 pub mod memory;
+pub mod net;
 pub mod outcome;
 pub mod qemu_command;
 pub mod run;

@@ -46,13 +46,29 @@ pub fn needs_tcg_rerun(outcome: &Outcome) -> bool {
     outcome.accel == Accel::Kvm && outcome.serial.contains(UNFAITHFUL_KVM_MARKER)
 }
 
+/// QEMU's command for `cfg`: `qemu-system-x86_64 ARGS`, or inside the
+/// network namespace `cfg.netns` as `ip netns exec NS qemu-system-x86_64
+/// ARGS` (which enters it and execs QEMU, so the child is QEMU itself).
+fn qemu_command(cfg: &RunConfig, accel: Accel) -> Command {
+    let mut command = match &cfg.netns {
+        Some(netns) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", netns]).arg(&cfg.qemu);
+            command
+        }
+        None => Command::new(&cfg.qemu),
+    };
+    command.args(qemu_args(cfg, accel));
+    command
+}
+
 /// Starts QEMU for `cfg` with `stdin`, its stdout and stderr piped.
 fn spawn(cfg: &RunConfig, accel: Accel, stdin: Stdio) -> Result<Child, Error> {
-    let mut command = Command::new(&cfg.qemu);
-    command.args(qemu_args(cfg, accel)).stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut command = qemu_command(cfg, accel);
+    command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
     command.spawn().map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => Error::QemuNotFound { program: cfg.qemu.clone() },
-        _ => Error::QemuSpawn { program: cfg.qemu.clone(), source },
+        io::ErrorKind::NotFound if cfg.netns.is_none() => Error::QemuNotFound { program: cfg.qemu.clone() },
+        _ => Error::QemuSpawn { program: command.get_program().into(), source },
     })
 }
 
@@ -594,6 +610,18 @@ exit 2
         let started = Instant::now();
         drop(dropped);
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_namespace_wraps_qemu_in_ip_netns_exec() {
+        let cfg = RunConfig::new("k.elf").qemu("/usr/bin/qemu-system-x86_64");
+        let plain = qemu_command(&cfg, Accel::Tcg);
+        assert_eq!(plain.get_program(), "/usr/bin/qemu-system-x86_64");
+        let inside = qemu_command(&cfg.clone().netns(Some("ringo-net-1".into())), Accel::Tcg);
+        assert_eq!(inside.get_program(), "ip");
+        let args: Vec<_> = inside.get_args().collect();
+        assert_eq!(args[..4], ["netns", "exec", "ringo-net-1", "/usr/bin/qemu-system-x86_64"]);
+        assert_eq!(args[4..], plain.get_args().collect::<Vec<_>>()[..]);
     }
 
     #[test]

@@ -9,21 +9,43 @@ use std::time::Duration;
 
 use crate::accel::AccelChoice;
 use crate::memory::MemSize;
+pub use crate::net::{DEFAULT_MAC, Net, PortForward, Proto};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Machine {
     /// The default: no firmware and no PCI, so it boots fastest.
     #[default]
     Microvm,
+    /// microvm with a PCIe host bridge (`-M microvm,pcie=on`): devices on
+    /// PCI with MSI-X, still without firmware tables beyond ACPI's.
+    MicrovmPcie,
     Q35,
 }
 
 impl Machine {
+    pub const ALL: [Machine; 3] = [Machine::Microvm, Machine::MicrovmPcie, Machine::Q35];
+
+    /// The name `--machine` takes.
     pub fn name(self) -> &'static str {
         match self {
             Machine::Microvm => "microvm",
+            Machine::MicrovmPcie => "microvm-pcie",
             Machine::Q35 => "q35",
         }
+    }
+
+    /// QEMU's `-M` value.
+    pub fn qemu_arg(self) -> &'static str {
+        match self {
+            Machine::Microvm => "microvm",
+            Machine::MicrovmPcie => "microvm,pcie=on",
+            Machine::Q35 => "q35",
+        }
+    }
+
+    /// Whether devices sit on PCI (otherwise on virtio-mmio).
+    pub fn has_pci(self) -> bool {
+        self != Machine::Microvm
     }
 }
 
@@ -38,7 +60,7 @@ pub struct UnknownMachine(pub String);
 
 impl fmt::Display for UnknownMachine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown machine `{}` (use microvm or q35)", self.0)
+        write!(f, "unknown machine `{}` (use microvm, microvm-pcie or q35)", self.0)
     }
 }
 
@@ -50,6 +72,7 @@ impl FromStr for Machine {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "microvm" => Ok(Machine::Microvm),
+            "microvm-pcie" => Ok(Machine::MicrovmPcie),
             "q35" => Ok(Machine::Q35),
             _ => Err(UnknownMachine(s.to_string())),
         }
@@ -84,6 +107,15 @@ pub struct RunConfig {
     pub smp: u32,
     pub memory: MemSize,
     pub machine: Machine,
+    /// virtio-mmio devices in their modern (v2) layout instead of QEMU
+    /// 7.2's default legacy one (`-global virtio-mmio.force-legacy=false`).
+    pub virtio_mmio_modern: bool,
+    /// The network card's backend; [`Net::None`]: no card.
+    pub net: Net,
+    /// The card's MAC address.
+    pub mac: String,
+    /// Run QEMU inside this network namespace (`ip netns exec NS ...`).
+    pub netns: Option<String>,
     pub accel: AccelChoice,
     /// `None` waits for ever.
     pub timeout: Option<Duration>,
@@ -99,8 +131,9 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Defaults: microvm, 1 CPU, 256M, auto accelerator, 60 s timeout,
-    /// not interactive, no echo, announcing the accelerator.
+    /// Defaults: microvm (legacy virtio-mmio), 1 CPU, 256M, no network,
+    /// auto accelerator, 60 s timeout, not interactive, no echo, announcing
+    /// the accelerator.
     pub fn new(kernel: impl Into<PathBuf>) -> RunConfig {
         let qemu = std::env::var_os(QEMU_ENV).filter(|v| !v.is_empty()).unwrap_or_else(|| DEFAULT_QEMU.into());
         RunConfig {
@@ -111,6 +144,10 @@ impl RunConfig {
             smp: 1,
             memory: MemSize::DEFAULT,
             machine: Machine::Microvm,
+            virtio_mmio_modern: false,
+            net: Net::None,
+            mac: DEFAULT_MAC.to_string(),
+            netns: None,
             accel: AccelChoice::Auto,
             timeout: Some(DEFAULT_TIMEOUT),
             interactive: false,
@@ -147,6 +184,26 @@ impl RunConfig {
 
     pub fn machine(mut self, machine: Machine) -> Self {
         self.machine = machine;
+        self
+    }
+
+    pub fn virtio_mmio_modern(mut self, modern: bool) -> Self {
+        self.virtio_mmio_modern = modern;
+        self
+    }
+
+    pub fn net(mut self, net: Net) -> Self {
+        self.net = net;
+        self
+    }
+
+    pub fn mac(mut self, mac: impl Into<String>) -> Self {
+        self.mac = mac.into();
+        self
+    }
+
+    pub fn netns(mut self, netns: Option<String>) -> Self {
+        self.netns = netns;
         self
     }
 
@@ -187,10 +244,13 @@ mod tests {
 
     #[test]
     fn machine_names_round_trip() {
-        for m in [Machine::Microvm, Machine::Q35] {
+        for m in Machine::ALL {
             assert_eq!(m.name().parse(), Ok(m));
         }
         assert_eq!("pc".parse::<Machine>(), Err(UnknownMachine("pc".into())));
+        assert_eq!("microvm,pcie=on".parse::<Machine>(), Err(UnknownMachine("microvm,pcie=on".into())));
+        let qemu: Vec<_> = Machine::ALL.iter().map(|m| (m.qemu_arg(), m.has_pci())).collect();
+        assert_eq!(qemu, [("microvm", false), ("microvm,pcie=on", true), ("q35", true)]);
     }
 
     fn words(line: &str) -> Vec<String> {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use qemu_tests::cli::{self, CliError, Command, ImageArgs, RunArgs, USAGE};
 use qemu_tests::initramfs::{TempArchive, busybox};
+use qemu_tests::net::guest_ip;
 use qemu_tests::outcome::{EXIT_LAUNCHER_ERROR, EXIT_USAGE, GuestStatus};
 use qemu_tests::{Error, build_kernel, kernel_build, source_tree};
 
@@ -34,11 +35,16 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Ok(Command::Image(args)) => image(&args),
-        Ok(Command::Run(mut args)) => match pack(&mut args) {
-            // Packed first: a bad --add should not wait for a kernel build.
-            Ok(archive) => run(&args, archive.as_ref()).unwrap_or_else(|e| fail(&e)),
-            Err(code) => code,
-        },
+        Ok(Command::Run(mut args)) => {
+            if let Some(note) = args.add_default_ip(&|tap| guest_ip::tap_address(tap, None)) {
+                eprintln!("ringo: {note}");
+            }
+            match pack(&mut args) {
+                // Packed first: a bad --add should not wait for a kernel build.
+                Ok(archive) => run(&args, archive.as_ref()).unwrap_or_else(|e| fail(&e)),
+                Err(code) => code,
+            }
+        }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
 }

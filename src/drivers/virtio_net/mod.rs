@@ -49,8 +49,12 @@ const RX_BUDGET: usize = 64;
 
 pub struct QueuePair {
     index: usize,
-    /// The vector that serves this pair's receive queue on its CPU.
-    vector: core::sync::atomic::AtomicU8,
+    /// The vector this pair's CPU sends itself to finish a receive batch
+    /// that ran out of budget. Not the device's own vector: a self-IPI
+    /// is edge-triggered, and accepting one on the vector of a
+    /// level-triggered line being served would clear the APIC's trigger
+    /// bit, so that line's EOI would never reach the IO-APIC again.
+    poll_vector: core::sync::atomic::AtomicU8,
     rx: Mutex<RxQueue>,
     tx: Mutex<TxQueue>,
     device: *const VirtioNet,
@@ -226,7 +230,7 @@ impl VirtioNet {
         for (index, (rxq, txq)) in queues.into_iter().enumerate() {
             list.push(QueuePair {
                 index,
-                vector: core::sync::atomic::AtomicU8::new(0),
+                poll_vector: core::sync::atomic::AtomicU8::new(0),
                 rx: Mutex::new(RxQueue::new(rxq, hdr_len).ok_or(SetupError::NoMemory)?),
                 tx: Mutex::new(TxQueue::new(txq, hdr_len).ok_or(SetupError::NoMemory)?),
                 device: core::ptr::null(),
@@ -247,7 +251,7 @@ impl VirtioNet {
             Received::Oversized => crate::net::drop_frame(DropReason::Oversized),
             Received::Malformed => crate::net::drop_frame(DropReason::BadHeader),
         });
-        let vector = pair.vector.load(core::sync::atomic::Ordering::Relaxed);
+        let vector = pair.poll_vector.load(core::sync::atomic::Ordering::Relaxed);
         if more && vector != 0 {
             crate::arch::apic::send_self_ipi(vector);
         }
@@ -325,9 +329,6 @@ pub fn start(dev: VirtioNet, attachment: Attachment) -> Option<&'static Interfac
             };
             match vectors::register(mmio_interrupt, dev_ptr as usize, desc) {
                 Ok(vector) => {
-                    if let Some(pair) = dev.pairs.first() {
-                        pair.vector.store(vector, core::sync::atomic::Ordering::Relaxed);
-                    }
                     let apic_id = crate::arch::percpu::cpu(0).map_or(0, |c| c.apic_id);
                     use ringo_devices::acpi::madt::{Polarity, Trigger};
                     let trigger = if *level { Trigger::Level } else { Trigger::Edge };
@@ -350,10 +351,7 @@ pub fn start(dev: VirtioNet, attachment: Attachment) -> Option<&'static Interfac
                     gsi: None,
                 };
                 match vectors::register(queue_interrupt, pair as *const QueuePair as usize, desc) {
-                    Ok(vector) => {
-                        pair.vector.store(vector, core::sync::atomic::Ordering::Relaxed);
-                        p.set_queue_message(pair.index, vector);
-                    }
+                    Ok(vector) => p.set_queue_message(pair.index, vector),
                     Err(e) => log::warn!("net: {}: no interrupt vector for queue {}: {e:?}", iface.name, pair.index),
                 }
             }
@@ -361,6 +359,19 @@ pub fn start(dev: VirtioNet, attachment: Attachment) -> Option<&'static Interfac
             "virtio-pci"
         }
     };
+    for pair in &dev.pairs {
+        let desc = Description {
+            name: alloc::format!("{}-poll-{}", iface.name, pair.index),
+            chip: "self-IPI",
+            level: false,
+            cpu: pair.index,
+            gsi: None,
+        };
+        match vectors::register(queue_interrupt, pair as *const QueuePair as usize, desc) {
+            Ok(vector) => pair.poll_vector.store(vector, core::sync::atomic::Ordering::Relaxed),
+            Err(e) => log::warn!("net: {}: no poll vector for queue {}: {e:?}", iface.name, pair.index),
+        }
+    }
     let pairs = dev.pairs.len();
     log::info!(
         "net: {}: {}, {how}, {pairs} queue pair{}, features {}",

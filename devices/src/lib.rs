@@ -11,6 +11,8 @@
 //!   messages.
 //! - [`interrupts`]: the vector allocator behind the kernel's vector registry
 //!   and the `/proc/interrupts` text.
+//! - [`virtqueue`]: the event-index notification rule and the buffer-slot
+//!   bookkeeping of the virtio-net driver.
 //!
 //! Everything here reads bytes that firmware or a device produced and may be
 //! garbage: every parser is total (bounds-checked, no panic, bounded loops
@@ -25,3 +27,4 @@ pub mod acpi;
 mod bytes;
 pub mod interrupts;
 pub mod pci;
+pub mod virtqueue;

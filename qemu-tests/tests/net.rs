@@ -272,9 +272,10 @@ fn netns_with_tap(queues: u32) -> Netns {
 
 /// A guest on `machine` with `cpus` CPUs on the namespace's tap, QEMU run
 /// inside the namespace, at its prompt.
-fn tap_guest(netns: &Netns, machine: Machine, cpus: u32, queues: u32) -> Interactive {
+fn tap_guest(netns: &Netns, machine: Machine, modern_mmio: bool, cpus: u32, queues: u32) -> Interactive {
     let net = Net::Tap { ifname: TAP.to_string(), queues };
-    shell(busybox().machine(machine).smp(cpus).netns(netns.name()).net(net).kernel_arg(TAP_GUEST_IP))
+    let boot = busybox().machine(machine).mmio_modern(modern_mmio).smp(cpus).netns(netns.name()).net(net);
+    shell(boot.kernel_arg(TAP_GUEST_IP))
 }
 
 /// `count` pings from the namespace, every one answered.
@@ -289,26 +290,36 @@ fn expect_pings(netns: &Netns, shell: &Interactive, count: u32) -> ping::Ping {
     ping
 }
 
-fn ping_through_a_tap_in_a_namespace(machine: Machine) {
+fn ping_through_a_tap_in_a_namespace(machine: Machine, modern_mmio: bool) {
     let netns = netns_with_tap(1);
-    let shell = tap_guest(&netns, machine, 1, 1);
+    let shell = tap_guest(&netns, machine, modern_mmio, 1, 1);
     let ping = expect_pings(&netns, &shell, 100);
     let median = ping.median_ms().unwrap_or_default();
     eprintln!("ping {machine} (tap, TCG): median round trip {median:.3} ms of 100");
     let (run, files) = finish_with_files(shell);
-    expect_card_line(&run, transport(machine, false));
+    expect_card_line(&run, transport(machine, modern_mmio));
     let eth0 = files.eth0(&run);
     run.check(eth0.rx_packets >= 100 && eth0.tx_packets >= 100, format!("/proc/net/dev after 100 pings: {eth0:?}"));
 }
 
 #[test]
-fn ping_through_a_tap_in_a_namespace_on_microvm() {
-    ping_through_a_tap_in_a_namespace(Machine::Microvm);
+fn ping_through_a_tap_in_a_namespace_on_microvm_legacy_mmio() {
+    ping_through_a_tap_in_a_namespace(Machine::Microvm, false);
+}
+
+#[test]
+fn ping_through_a_tap_in_a_namespace_on_microvm_modern_mmio() {
+    ping_through_a_tap_in_a_namespace(Machine::Microvm, true);
+}
+
+#[test]
+fn ping_through_a_tap_in_a_namespace_on_microvm_pcie() {
+    ping_through_a_tap_in_a_namespace(Machine::MicrovmPcie, false);
 }
 
 #[test]
 fn ping_through_a_tap_in_a_namespace_on_q35() {
-    ping_through_a_tap_in_a_namespace(Machine::Q35);
+    ping_through_a_tap_in_a_namespace(Machine::Q35, false);
 }
 
 /// Datagrams to the guest's discard port from 64 source ports of the tap's
@@ -329,7 +340,7 @@ fn send_udp_flows() -> io::Result<usize> {
 #[test]
 fn multiqueue_on_q35_with_two_cpus() {
     let netns = netns_with_tap(2);
-    let shell = tap_guest(&netns, Machine::Q35, 2, 2);
+    let shell = tap_guest(&netns, Machine::Q35, false, 2, 2);
     // The host learns the guest's MAC, then the flows, then the guest
     // still answers.
     expect_pings(&netns, &shell, 10);

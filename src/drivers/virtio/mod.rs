@@ -132,8 +132,7 @@ impl NotifyingQueue {
                 // SAFETY: the used ring lives as long as the queue, and the
                 // device writes this word; a volatile read sees its value.
                 let event = unsafe { core::ptr::read_volatile(addr as *const u16) };
-                // virtio 1.2, 2.7.10: notify when `event` lies in (old, new].
-                self.added.wrapping_sub(event).wrapping_sub(1) < self.added.wrapping_sub(self.notified_at)
+                ringo_devices::virtqueue::need_event(event, self.added, self.notified_at)
             }
             None => self.queue.should_notify(),
         };

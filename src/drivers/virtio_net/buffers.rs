@@ -33,31 +33,6 @@ impl BufferArea {
     }
 }
 
-/// The slots not lent to the device: a fixed stack, no allocation.
-pub struct FreeSlots {
-    stack: [u16; super::super::virtio::QUEUE_SIZE],
-    len: usize,
-}
-
-impl FreeSlots {
-    /// Every slot free.
-    pub fn full() -> FreeSlots {
-        let mut stack = [0u16; super::super::virtio::QUEUE_SIZE];
-        for (i, s) in stack.iter_mut().enumerate() {
-            *s = i as u16;
-        }
-        FreeSlots { stack, len: stack.len() }
-    }
-
-    pub fn pop(&mut self) -> Option<u16> {
-        self.len = self.len.checked_sub(1)?;
-        Some(self.stack[self.len])
-    }
-
-    pub fn push(&mut self, slot: u16) {
-        if let Some(s) = self.stack.get_mut(self.len) {
-            *s = slot;
-            self.len += 1;
-        }
-    }
-}
+/// The slots not lent to the device, and which slot each token carries.
+pub type FreeSlots = ringo_devices::virtqueue::FreeSlots<{ crate::drivers::virtio::QUEUE_SIZE }>;
+pub type TokenMap = ringo_devices::virtqueue::TokenMap<{ crate::drivers::virtio::QUEUE_SIZE }>;

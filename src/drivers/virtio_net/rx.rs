@@ -9,13 +9,13 @@ use core::sync::atomic::{Ordering, fence};
 
 use ringo_net::virtio_hdr::VirtioNetHdr;
 
-use super::buffers::{BUF_SIZE, BufferArea};
+use super::buffers::{BUF_SIZE, BufferArea, TokenMap};
 use crate::drivers::virtio::{NotifyingQueue, QUEUE_SIZE};
 
 pub struct RxQueue {
     pub q: NotifyingQueue,
     area: BufferArea,
-    slot_of_token: [u16; QUEUE_SIZE],
+    slot_of_token: TokenMap,
     hdr_len: usize,
     /// Slots still to drop of an oversized frame.
     skip: u16,
@@ -35,7 +35,7 @@ pub enum Received<'a> {
 impl RxQueue {
     pub fn new(q: NotifyingQueue, hdr_len: usize) -> Option<RxQueue> {
         let area = BufferArea::new(QUEUE_SIZE)?;
-        let mut rx = RxQueue { q, area, slot_of_token: [0; QUEUE_SIZE], hdr_len, skip: 0 };
+        let mut rx = RxQueue { q, area, slot_of_token: TokenMap::new(), hdr_len, skip: 0 };
         for slot in 0..QUEUE_SIZE as u16 {
             rx.post(slot);
         }
@@ -49,9 +49,7 @@ impl RxQueue {
         // (see `poll`), and the area lives for ever.
         match unsafe { self.q.queue.add(&[], &mut [buf]) } {
             Ok(token) => {
-                if let Some(s) = self.slot_of_token.get_mut(token as usize) {
-                    *s = slot;
-                }
+                self.slot_of_token.lend(token, slot);
                 self.q.added_one();
             }
             Err(e) => log::warn!("virtio-net: cannot post a receive buffer: {e:?}"),
@@ -70,7 +68,10 @@ impl RxQueue {
                     self.q.notify_if_needed();
                     return true;
                 }
-                let slot = self.slot_of_token.get(token as usize).copied().unwrap_or(0);
+                let Some(slot) = self.slot_of_token.take(token) else {
+                    log::warn!("virtio-net: the device returned receive token {token}, which it does not hold");
+                    return false;
+                };
                 let buf = self.area.slot(slot);
                 // SAFETY: `buf` is the slot posted with this token.
                 let used = match unsafe { self.q.queue.pop_used(token, &[], &mut [buf]) } {

@@ -3,14 +3,14 @@
 //! reclaimed when the device has used them, on the next send or its
 //! interrupt. A full ring drops the frame (counted), never waits.
 
-use super::buffers::{BUF_SIZE, BufferArea, FreeSlots};
+use super::buffers::{BUF_SIZE, BufferArea, FreeSlots, TokenMap};
 use crate::drivers::virtio::{NotifyingQueue, QUEUE_SIZE};
 
 pub struct TxQueue {
     pub q: NotifyingQueue,
     area: BufferArea,
     free: FreeSlots,
-    slot_of_token: [u16; QUEUE_SIZE],
+    slot_of_token: TokenMap,
     hdr_len: usize,
 }
 
@@ -28,7 +28,7 @@ impl TxQueue {
             q,
             area: BufferArea::new(QUEUE_SIZE)?,
             free: FreeSlots::full(),
-            slot_of_token: [0; QUEUE_SIZE],
+            slot_of_token: TokenMap::new(),
             hdr_len,
         })
     }
@@ -36,7 +36,10 @@ impl TxQueue {
     /// Takes back the slots the device has sent.
     pub fn reclaim(&mut self) {
         while let Some(token) = self.q.queue.peek_used() {
-            let slot = self.slot_of_token.get(token as usize).copied().unwrap_or(0);
+            let Some(slot) = self.slot_of_token.take(token) else {
+                log::warn!("virtio-net: the device returned transmit token {token}, which it does not hold");
+                return;
+            };
             let buf = self.area.slot(slot);
             // SAFETY: the slot lent with this token (its length does not
             // matter to the crate's bookkeeping beyond the shared range).
@@ -73,9 +76,7 @@ impl TxQueue {
         // device has used it.
         match unsafe { self.q.queue.add(&[buf], &mut []) } {
             Ok(token) => {
-                if let Some(s) = self.slot_of_token.get_mut(token as usize) {
-                    *s = slot;
-                }
+                self.slot_of_token.lend(token, slot);
                 self.q.added_one();
                 self.q.notify_if_needed();
                 Ok(len)

@@ -139,6 +139,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     };
 
     sched::set_online_cpus(cpus);
+    net::start(cpus);
     drivers::init(boot.rsdp);
     let boot_us = tsc::micros_since_boot();
     println!(
@@ -172,5 +173,6 @@ pub fn tick(from_user: bool) {
         ringo_fs::timerfd::expire_due();
     }
     process::cpu_timers_tick(from_user, 1_000_000_000 / arch::apic::HZ as u64);
+    net::tick();
     sched::tick(from_user);
 }

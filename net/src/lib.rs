@@ -11,6 +11,12 @@
 //! - [`config`]: Linux's `ip=` parameter; [`dhcp`]: the DHCP client used
 //!   when it says `dhcp`.
 //! - [`stats`]: interface counters and /proc/net/dev.
+//! - Net channels (Van Jacobson's, as in OSv): [`flow`] classifies a frame
+//!   into a flow key from its headers, [`flow_hash`] hashes that key under a
+//!   secret, [`flow_table`] maps keys (and listening ports) to their
+//!   [`channel`], the bounded lock-free queue from the receive interrupt to
+//!   the flow's reader; [`ports`] hands out ephemeral ports; [`tcp`] is the
+//!   TCP header view they need.
 //!
 //! Everything here takes bytes that came from the network and must never
 //! panic on them: parsers return errors, writers report a buffer that is too
@@ -21,13 +27,24 @@
 
 extern crate alloc;
 
+pub mod channel;
 pub mod checksum;
 pub mod config;
 pub mod dhcp;
+pub mod flow;
+pub mod flow_hash;
+pub mod flow_table;
 pub mod link;
 pub mod mac;
+pub mod ports;
 pub mod stats;
 pub mod virtio_hdr;
 pub mod wire;
+
+/// The TCP header view. Its file lives with the other wire formats; it is
+/// mounted here until `wire.rs` declares it (`pub mod tcp;` there, and this
+/// becomes `pub use wire::tcp;`).
+#[path = "wire/tcp.rs"]
+pub mod tcp;
 
 pub use mac::MacAddr;

@@ -19,6 +19,18 @@ pub struct CpuCounters {
     pub tx_bytes: AtomicU64,
     pub tx_dropped: AtomicU64,
     pub drops: [AtomicU64; DropReason::ALL.len()],
+    /// IPv4 packets the classifier looked at (wire and loopback).
+    pub classified: AtomicU64,
+    /// Of those, queued to a channel (a flow's or a stack's default).
+    pub queued: AtomicU64,
+    /// Dropped: channel full, or no buffer in the pool.
+    pub channel_drops: AtomicU64,
+    /// Readers woken because they had asked.
+    pub wakeups: AtomicU64,
+    /// Packets smoltcp processed on this CPU (TCP/UDP segments and the rest).
+    pub segments: AtomicU64,
+    /// Packets not sent: no MAC for the next hop yet (an ARP request went).
+    pub no_neighbor: AtomicU64,
 }
 
 static COUNTERS: [CpuCounters; MAX_CPUS] = [const {
@@ -30,6 +42,12 @@ static COUNTERS: [CpuCounters; MAX_CPUS] = [const {
         tx_bytes: AtomicU64::new(0),
         tx_dropped: AtomicU64::new(0),
         drops: [const { AtomicU64::new(0) }; DropReason::ALL.len()],
+        classified: AtomicU64::new(0),
+        queued: AtomicU64::new(0),
+        channel_drops: AtomicU64::new(0),
+        wakeups: AtomicU64::new(0),
+        segments: AtomicU64::new(0),
+        no_neighbor: AtomicU64::new(0),
     }
 }; MAX_CPUS];
 
@@ -94,9 +112,16 @@ pub fn proc_ringo_net() -> String {
     row("tx_frames", &|c| c.tx_frames.load(Ordering::Relaxed));
     row("tx_bytes", &|c| c.tx_bytes.load(Ordering::Relaxed));
     row("tx_dropped", &|c| c.tx_dropped.load(Ordering::Relaxed));
+    row("classified", &|c| c.classified.load(Ordering::Relaxed));
+    row("queued", &|c| c.queued.load(Ordering::Relaxed));
+    row("channel_drops", &|c| c.channel_drops.load(Ordering::Relaxed));
+    row("wakeups", &|c| c.wakeups.load(Ordering::Relaxed));
+    row("segments", &|c| c.segments.load(Ordering::Relaxed));
+    row("no_neighbor", &|c| c.no_neighbor.load(Ordering::Relaxed));
     for r in DropReason::ALL {
         let name = alloc::format!("drop_{}", r.name());
         row(&name, &|c| c.drops[r.index()].load(Ordering::Relaxed));
     }
+    let _ = writeln!(out, "{:<20} {:>12}", "free_buffers", super::frames::free_buffers());
     out
 }

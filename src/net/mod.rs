@@ -8,7 +8,13 @@
 //! goes out on that CPU's transmit queue.
 
 mod counters;
+pub mod flows;
+pub mod frames;
+pub mod neighbor;
+pub mod route;
 mod setup;
+pub mod socket;
+pub mod stack;
 
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -34,9 +40,11 @@ pub struct Interface {
     pub name: &'static str,
     pub mac: MacAddr,
     device: &'static dyn NetDevice,
-    /// Our IPv4 address in network order, 0 for none: read on every frame,
-    /// so an atomic rather than a lock.
+    /// Our IPv4 address, netmask and gateway as integers, 0 for none:
+    /// read on every frame, so atomics rather than a lock.
     ip: AtomicU32,
+    mask: AtomicU32,
+    gateway: AtomicU32,
 }
 
 /// The one interface (eth0) until there is a need for more.
@@ -48,7 +56,14 @@ pub fn register(mac: MacAddr, device: &'static dyn NetDevice) -> Option<&'static
     if ETH0.is_completed() {
         return None;
     }
-    Some(ETH0.call_once(|| Interface { name: "eth0", mac, device, ip: AtomicU32::new(0) }))
+    Some(ETH0.call_once(|| Interface {
+        name: "eth0",
+        mac,
+        device,
+        ip: AtomicU32::new(0),
+        mask: AtomicU32::new(0),
+        gateway: AtomicU32::new(0),
+    }))
 }
 
 pub fn interfaces() -> impl Iterator<Item = &'static Interface> {
@@ -61,8 +76,27 @@ impl Interface {
         LinkConfig { mac: self.mac, ip: (ip != 0).then(|| Ipv4Addr::from(ip)) }
     }
 
-    pub fn set_address(&self, ip: Option<Ipv4Addr>) {
+    /// Address, netmask, gateway (each None when unset).
+    pub fn addresses(&self) -> (Option<Ipv4Addr>, Option<Ipv4Addr>, Option<Ipv4Addr>) {
+        let get = |a: &AtomicU32| match a.load(Ordering::Acquire) {
+            0 => None,
+            v => Some(Ipv4Addr::from(v)),
+        };
+        (get(&self.ip), get(&self.mask), get(&self.gateway))
+    }
+
+    /// Sets the address (and the stacks' routes); asks the gateway's MAC
+    /// at once, so the first packet to it need not wait for ARP.
+    pub fn set_address(&self, ip: Option<Ipv4Addr>, mask: Ipv4Addr, gateway: Option<Ipv4Addr>) {
         self.ip.store(ip.map_or(0, u32::from), Ordering::Release);
+        self.mask.store(u32::from(mask), Ordering::Release);
+        self.gateway.store(gateway.map_or(0, u32::from), Ordering::Release);
+        if let Some(a) = ip {
+            stack::set_address(a, u32::from(mask).leading_ones() as u8, gateway);
+            if let Some(gw) = gateway {
+                route::request(self, gw, Some(a));
+            }
+        }
     }
 
     /// Sends a frame on this CPU's queue.
@@ -103,6 +137,9 @@ pub fn receive(iface: &Interface, frame: &[u8], csum: ChecksumState) {
         return;
     }
     let cfg = iface.link();
+    if let Some((ip, mac)) = link::arp_sender(frame) {
+        neighbor::learn(ip, mac);
+    }
     let mut reply = [0u8; link::MAX_FRAME];
     match link::handle_frame(&cfg, frame, csum, &mut reply) {
         Verdict::Reply(len) => {
@@ -114,8 +151,7 @@ pub fn receive(iface: &Interface, frame: &[u8], csum: ChecksumState) {
             });
         }
         Verdict::Consumed => {}
-        // TCP/IP comes with the next issue: until then, nothing listens.
-        Verdict::Deliver(_) => drop_frame(DropReason::Unsupported),
+        Verdict::Deliver(_) => deliver_ip(iface, frame),
         Verdict::Drop(reason) => drop_frame(reason),
     }
 }
@@ -124,4 +160,37 @@ pub fn receive(iface: &Interface, frame: &[u8], csum: ChecksumState) {
 /// header from the device).
 pub fn drop_frame(reason: DropReason) {
     counters::this_cpu().drops[reason.index()].fetch_add(1, Ordering::Relaxed);
+}
+
+/// An IPv4 packet for us, off the wire: learn its sender if on our subnet,
+/// trim the Ethernet header and padding, hand it to the classifier.
+fn deliver_ip(iface: &Interface, frame: &[u8]) {
+    use ringo_net::wire::ethernet::HEADER_LEN;
+    let Some(packet) = frame.get(HEADER_LEN..) else { return };
+    let total = packet.get(2..4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]) as usize);
+    let Some(packet) = packet.get(..total) else { return };
+    if let (Some(src), Some(mac), (Some(addr), Some(mask), _)) = (
+        packet.get(12..16).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(Ipv4Addr::from),
+        ringo_net::wire::ethernet::EthernetFrame::parse(frame).ok().map(|e| e.src()),
+        iface.addresses(),
+    ) && u32::from(src) & u32::from(mask) == u32::from(addr) & u32::from(mask)
+    {
+        neighbor::learn(src, mac);
+    }
+    route::dispatch(packet);
+}
+
+/// Brings up the TCP/IP stacks (one per CPU), with or without a card:
+/// loopback needs them too.
+pub fn start(cpus: usize) {
+    frames::init();
+    flows::init();
+    stack::init(cpus);
+}
+
+/// Every CPU's tick: its stack's timers.
+pub fn tick() {
+    if let Some(s) = stack::this_stack() {
+        s.tick();
+    }
 }

@@ -82,7 +82,7 @@ pub fn configure(ip_param: Option<&str>) {
     match config {
         IpConfig::Off => log::info!("net: {}: no address (ip=off)", iface.name),
         IpConfig::Static(s) => {
-            iface.set_address(Some(s.addr));
+            iface.set_address(Some(s.addr), s.netmask, s.gateway);
             show(iface, s.addr, s.netmask, s.gateway, "ip=");
         }
         IpConfig::Dhcp => dhcp(iface),
@@ -124,7 +124,7 @@ fn dhcp(iface: &Interface) {
     DHCP_ACTIVE.store(false, Ordering::Release);
     match lease {
         Some(l) => {
-            iface.set_address(Some(l.addr));
+            iface.set_address(Some(l.addr), l.netmask, l.router);
             show(iface, l.addr, l.netmask, l.router, "DHCP");
         }
         None => log::warn!("net: {}: no DHCP answer within {} s; no address", iface.name, DHCP_TIMEOUT_US / 1_000_000),

@@ -146,3 +146,6 @@ unsafe impl Pod for ringo_uapi::fs::Statfs {}
 unsafe impl Pod for ringo_uapi::time::Itimerspec {}
 // SAFETY: arrays of Pod are Pod.
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+// SAFETY: plain integers, every bit pattern valid; padding fields are
+// named, so the structure has no uninitialised bytes.
+unsafe impl Pod for ringo_uapi::net::Msghdr {}

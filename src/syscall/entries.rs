@@ -4,7 +4,7 @@
 //! implemented lines of syscalls/syscall_64.tbl (the build fails otherwise).
 
 use super::args::FromArg;
-use super::{Fd, UserAddr, events, fs, futex, lifecycle, memory, process, signal, system, time};
+use super::{Fd, UserAddr, events, fs, futex, lifecycle, memory, net, process, signal, system, time};
 
 macro_rules! entries {
     ($( fn $entry:ident => $handler:path [ $($arg:ty),* ]; )*) => {
@@ -67,6 +67,21 @@ entries! {
     fn sys_setitimer => signal::setitimer[i32, UserAddr, UserAddr];
     fn sys_getpid => process::getpid[];
     fn sys_sendfile => fs::sendfile[Fd, Fd, UserAddr, usize];
+    fn sys_socket => net::socket[i32, u32, i32];
+    fn sys_connect => net::connect[Fd, UserAddr, u32];
+    fn sys_accept => net::accept[Fd, UserAddr, UserAddr];
+    fn sys_sendto => net::sendto[Fd, UserAddr, usize, u32, UserAddr, u32];
+    fn sys_recvfrom => net::recvfrom[Fd, UserAddr, usize, u32, UserAddr, UserAddr];
+    fn sys_sendmsg => net::sendmsg[Fd, UserAddr, u32];
+    fn sys_recvmsg => net::recvmsg[Fd, UserAddr, u32];
+    fn sys_shutdown => net::shutdown[Fd, i32];
+    fn sys_bind => net::bind[Fd, UserAddr, u32];
+    fn sys_listen => net::listen[Fd, i32];
+    fn sys_getsockname => net::getsockname[Fd, UserAddr, UserAddr];
+    fn sys_getpeername => net::getpeername[Fd, UserAddr, UserAddr];
+    fn sys_socketpair => net::socketpair[i32, u32, i32, UserAddr];
+    fn sys_setsockopt => net::setsockopt[Fd, i32, i32, UserAddr, u32];
+    fn sys_getsockopt => net::getsockopt[Fd, i32, i32, UserAddr, UserAddr];
     fn sys_clone => lifecycle::clone[u64, UserAddr, UserAddr, UserAddr, u64];
     fn sys_fork => lifecycle::fork[];
     fn sys_vfork => lifecycle::vfork[];
@@ -142,6 +157,7 @@ entries! {
     fn sys_eventfd => events::eventfd[u32];
     fn sys_timerfd_settime => events::timerfd_settime[Fd, u32, UserAddr, UserAddr];
     fn sys_timerfd_gettime => events::timerfd_gettime[Fd, UserAddr];
+    fn sys_accept4 => net::accept4[Fd, UserAddr, UserAddr, u32];
     fn sys_eventfd2 => events::eventfd2[u32, u32];
     fn sys_epoll_create1 => events::epoll_create1[u32];
     fn sys_waitid => lifecycle::waitid[i32, i32, UserAddr, i32, UserAddr];

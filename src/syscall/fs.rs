@@ -17,7 +17,7 @@ use crate::files::{UserDst, UserSrc, with_ctx};
 use crate::process::current;
 
 /// Largest single transfer, as Linux's MAX_RW_COUNT.
-const MAX_RW: usize = 0x7fff_f000;
+pub(super) const MAX_RW: usize = 0x7fff_f000;
 
 fn creation(mode: u32) -> Creation {
     let umask = current().umask.load(Ordering::Relaxed);
@@ -276,7 +276,10 @@ pub fn ioctl(fd: Fd, cmd: u32, arg: UserAddr) -> SysResult {
             current().files.lock().table.set_cloexec(fd.0, cmd == FIOCLEX)?;
             Ok(0)
         }
-        _ => f.ioctl(cmd, arg.0 as usize),
+        _ => match super::net::ioctl(f.inode(), cmd, arg) {
+            Some(r) => r,
+            None => f.ioctl(cmd, arg.0 as usize),
+        },
     }
 }
 

@@ -12,6 +12,7 @@ mod fs;
 mod futex;
 mod lifecycle;
 mod memory;
+mod net;
 mod process;
 mod signal;
 mod strace;

@@ -13,6 +13,8 @@ pub mod events;
 pub mod fs;
 /// Memory: mmap protections and flags, madvise, mremap.
 pub mod mm;
+
+pub mod net;
 /// Signal numbers.
 pub mod signal;
 /// Signal delivery: siginfo, the rt_sigframe, default actions, wait statuses.

@@ -239,13 +239,13 @@ impl Stack {
     pub fn run<R>(&self, flow: Option<&Flow>, f: impl FnOnce(&mut Inner) -> R) -> R {
         crate::arch::without_interrupts(|| {
             let mut inner = self.inner.lock();
-            let mut sources: Vec<&Channel<Frame>> = Vec::with_capacity(2 + inner.orphans.len());
+            let extra = inner.background_flows();
+            let mut sources: Vec<&Channel<Frame>> = Vec::with_capacity(2 + extra.len());
             sources.push(&self.default);
             if let Some(fl) = flow {
                 sources.push(&fl.channel);
             }
-            let orphans: Vec<Arc<Flow>> = inner.orphans.iter().map(|(_, f, _)| f.clone()).collect();
-            for o in &orphans {
+            for o in &extra {
                 sources.push(&o.channel);
             }
             self.ingress(&mut inner, &sources);
@@ -292,14 +292,14 @@ impl Stack {
         let due = self.next_poll_us.load(Ordering::Relaxed);
         let now_us = now().total_micros() as u64;
         let pending = !self.default.is_empty();
-        if !pending && (due == 0 || due > now_us) && self.inner.try_lock().is_none_or(|g| g.orphans.is_empty()) {
+        if !pending && (due == 0 || due > now_us) && self.inner.try_lock().is_none_or(|g| g.background_is_idle()) {
             return;
         }
         let Some(mut inner) = self.inner.try_lock() else { return };
-        let orphans: Vec<Arc<Flow>> = inner.orphans.iter().map(|(_, f, _)| f.clone()).collect();
-        let mut sources: Vec<&Channel<Frame>> = Vec::with_capacity(1 + orphans.len());
+        let extra = inner.background_flows();
+        let mut sources: Vec<&Channel<Frame>> = Vec::with_capacity(1 + extra.len());
         sources.push(&self.default);
-        for o in &orphans {
+        for o in &extra {
             sources.push(&o.channel);
         }
         self.ingress(&mut inner, &sources);
@@ -327,6 +327,8 @@ impl Stack {
                     (Some(l), Some(r)) => {
                         let key = flow_key(l, r);
                         let flow = Flow::new(b.listener_key);
+                        // Its handshake's last ACK must wake the listener.
+                        flow.channel.arm();
                         if flows::register(key, flow.clone()) {
                             b.embryonic.push((h, flow, key));
                         } else {
@@ -383,6 +385,24 @@ impl Stack {
 }
 
 impl Inner {
+    /// Flows no reader drains: handshakes in progress (their ACK completes
+    /// them) and closed sockets finishing. Every run feeds them too.
+    fn background_flows(&self) -> Vec<Arc<Flow>> {
+        let mut v: Vec<Arc<Flow>> = self.orphans.iter().map(|(_, f, _)| f.clone()).collect();
+        for b in self.backlogs.iter().flatten() {
+            for (_, f, _) in &b.embryonic {
+                f.channel.arm();
+                v.push(f.clone());
+            }
+        }
+        v
+    }
+
+    fn background_is_idle(&self) -> bool {
+        self.orphans.iter().all(|(_, f, _)| f.channel.is_empty())
+            && self.backlogs.iter().flatten().all(|b| b.embryonic.iter().all(|(_, f, _)| f.channel.is_empty()))
+    }
+
     /// A new listener's backlog; its id.
     pub fn add_backlog(
         &mut self,

@@ -3,8 +3,9 @@
 # the pinned Rust toolchain with the bare-metal target (rust-toolchain.toml
 # alone installs nothing on machines whose rustup does not auto-install) and
 # the musl target (the static Rust test program), QEMU, musl-gcc (the
-# static C test programs) and busybox-static (the default image's shell and
-# the busybox tests). Safe to run again; quiet when everything is there.
+# static C test programs), busybox-static (the default image's shell and
+# the busybox tests), and curl and wrk (clients in the socket tests). Safe
+# to run again; quiet when everything is there.
 #
 # `setup.sh bench` (make bench) also installs Debian's kernel,
 # linux-image-amd64, for the Linux guest the benchmarks compare Ringo with;
@@ -45,6 +46,9 @@ command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v gcc >/dev/null || missing+=(gcc)
 # The launcher packs /bin/busybox itself, so that path, not the PATH, counts.
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# The socket tests' host-side clients.
+command -v curl >/dev/null || missing+=(curl)
+command -v wrk >/dev/null || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
     as_root=()
     if [ "$(id -u)" -ne 0 ]; then

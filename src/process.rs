@@ -609,6 +609,10 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
         if crate::hp::enabled() {
             crate::println!("{}", crate::hp::summary());
         }
+        // A server's last answer may still be in its sockets: close init's
+        // files and let the network deliver what they hold (bounded).
+        drop(core::mem::replace(&mut me.files.lock().table, ringo_fs::fdtable::FdTable::new()));
+        crate::net::flush_before_poweroff();
         crate::println!("ringo: init exited with status {shell_status}");
         power::exit(shell_status as u8, "");
     }

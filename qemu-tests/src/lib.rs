@@ -15,6 +15,9 @@
 //!   built on demand, and files the loader must refuse; [`go_hp`]: the Go
 //!   programs built with the HP-mode runtime patch, and a host-side HP
 //!   loader;
+//! - [`http_client`], [`sha256`], [`host_process`] and [`wrk`]: the
+//!   socket tests' own HTTP client, digests, host-side peers (native
+//!   servers, ports) and the wrk load generator;
 //! - [`bench`] and [`linux_guest`]: `make bench`, Ringo against a Linux
 //!   guest booted on the same QEMU settings.
 
@@ -25,6 +28,8 @@ pub mod cli;
 pub mod error;
 pub mod go_hp;
 pub mod guest_test;
+pub mod host_process;
+pub mod http_client;
 pub mod initramfs;
 pub mod kernel_build;
 pub mod ksyms_embed;
@@ -36,10 +41,12 @@ pub mod qemu_command;
 pub mod run;
 pub mod run_config;
 pub mod serial_lines;
+pub mod sha256;
 pub mod source_tree;
 #[cfg(test)]
 mod test_elf;
 pub mod test_programs;
+pub mod wrk;
 
 pub use accel::{Accel, AccelChoice};
 pub use error::Error;

@@ -12,13 +12,18 @@
 //! No QEMU involved.
 
 use std::fs;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use goblin::elf::Elf;
 use qemu_tests::go_hp;
 use qemu_tests::guest_test::FAIL_MARKER;
+use qemu_tests::host_process::HostProcess;
+use qemu_tests::http_client::{self, Connection};
 use qemu_tests::initramfs::busybox::BUSYBOX;
+use qemu_tests::sha256::sha256_hex;
 
 /// The files with system calls the patch routes through the vtable,
 /// relative to GOROOT, and how many SYSCALL sites each has in Go 1.23.
@@ -42,6 +47,8 @@ fn args_for(name: &str) -> Vec<String> {
     match name {
         "numcpu" => vec![cpus.to_string()],
         "exec" => vec![BUSYBOX.to_string()],
+        // A net/http client and server in one process, over loopback.
+        "httpclient" => vec!["loopback".to_string()],
         _ => Vec::new(),
     }
 }
@@ -139,10 +146,11 @@ macro_rules! go_programs {
             }
         )*
 
-        /// Every program in qemu-tests/programs/go/ has its tests here.
+        /// Every program in qemu-tests/programs/go/ has its tests here
+        /// (httpserver, which serves until told to quit, separately).
         #[test]
         fn every_go_program_is_tested() {
-            let mut tested = vec![$($name),*];
+            let mut tested = vec![$($name),*, "httpserver"];
             tested.sort();
             assert_eq!(go_hp::go_names(), tested, "Go programs vs. tests here");
         }
@@ -161,6 +169,41 @@ go_programs! {
     go_numcpu => "numcpu",
     go_file => "file",
     go_server => "server",
+    go_httpclient => "httpclient",
+}
+
+/// The web server under the HP loader: its netpoller (epoll, accept4,
+/// non-blocking reads and writes) goes through the vtable and serves this
+/// crate's client; then `/quit` ends it with `httpserver: ok`.
+#[test]
+fn httpserver_serves_under_the_hp_loader() {
+    const BIG: usize = 1 << 20;
+    let wait = Duration::from_secs(60);
+    let mut command = Command::new(go_hp::loader());
+    command.arg(go_hp::go("httpserver")).arg("127.0.0.1:0");
+    let server = HostProcess::spawn(command);
+    let line = server
+        .wait_for_line("listening on 127.0.0.1:", wait)
+        .unwrap_or_else(|| panic!("the server did not start: {}", server.stdout_so_far()));
+    let port: u16 = line.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut connection = Connection::connect(addr).expect("connecting");
+    let hello = connection.get("/").expect("GET /");
+    assert_eq!((hello.status, hello.text().as_str()), (200, "hello from ringo\n"));
+    let big = connection.get(&format!("/big?n={BIG}")).expect("GET /big");
+    assert_eq!(sha256_hex(&big.body), sha256_hex(&http_client::pattern(BIG)), "/big's bytes");
+    let upload: Vec<u8> = (0..BIG).map(|i| (i % 256) as u8).collect();
+    assert_eq!(connection.post("/upload", &upload).expect("POST /upload").body, upload, "the echo");
+    assert_eq!(http_client::get(addr, "/quit").expect("GET /quit").text(), "bye\n");
+    let ended = server.wait(wait);
+    let out = Output {
+        status: ended.status.unwrap_or_else(|| panic!("the server did not end: {ended:?}")),
+        stdout: ended.stdout.into_bytes(),
+        stderr: ended.stderr.into_bytes(),
+    };
+    assert_program_ok("httpserver", &out);
+    let (calls, clones) = vtable_counts("httpserver", &out);
+    assert!(calls >= MIN_VTABLE_CALLS && clones >= 1, "{}", report("httpserver", &out));
 }
 
 fn read(path: &Path) -> String {

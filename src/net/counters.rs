@@ -31,6 +31,8 @@ pub struct CpuCounters {
     pub segments: AtomicU64,
     /// Packets not sent: no MAC for the next hop yet (an ARP request went).
     pub no_neighbor: AtomicU64,
+    /// SYNs dropped because the listener's backlog was full.
+    pub backlog_drops: AtomicU64,
 }
 
 static COUNTERS: [CpuCounters; MAX_CPUS] = [const {
@@ -48,6 +50,7 @@ static COUNTERS: [CpuCounters; MAX_CPUS] = [const {
         wakeups: AtomicU64::new(0),
         segments: AtomicU64::new(0),
         no_neighbor: AtomicU64::new(0),
+        backlog_drops: AtomicU64::new(0),
     }
 }; MAX_CPUS];
 
@@ -118,6 +121,7 @@ pub fn proc_ringo_net() -> String {
     row("wakeups", &|c| c.wakeups.load(Ordering::Relaxed));
     row("segments", &|c| c.segments.load(Ordering::Relaxed));
     row("no_neighbor", &|c| c.no_neighbor.load(Ordering::Relaxed));
+    row("backlog_drops", &|c| c.backlog_drops.load(Ordering::Relaxed));
     for r in DropReason::ALL {
         let name = alloc::format!("drop_{}", r.name());
         row(&name, &|c| c.drops[r.index()].load(Ordering::Relaxed));

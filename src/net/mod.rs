@@ -194,3 +194,15 @@ pub fn tick() {
         s.tick();
     }
 }
+
+/// Before the machine powers off: up to a second for closed sockets to
+/// send what they still hold (the last answer of a server that exits).
+pub fn flush_before_poweroff() {
+    let deadline = crate::time::monotonic_ns() + 1_000_000_000;
+    while stack::stacks().iter().any(|s| s.has_unsent()) && crate::time::monotonic_ns() < deadline {
+        for s in stack::stacks() {
+            s.run(None, |_| ());
+        }
+        crate::arch::cpu::enable_interrupts_and_halt();
+    }
+}

@@ -111,6 +111,19 @@ static STACKS: spin::Once<Vec<Stack>> = spin::Once::new();
 /// caller's flow, then orphans'.
 struct ChannelDevice<'a> {
     sources: &'a [&'a Channel<Frame>],
+    /// Listening ports whose backlog is full: their SYNs are dropped here,
+    /// as Linux drops them (the client retries), not reset by smoltcp.
+    full_ports: &'a [u16],
+}
+
+/// A TCP SYN (without ACK) to one of `ports`.
+fn is_syn_to(packet: &[u8], ports: &[u16]) -> bool {
+    if ports.is_empty() || packet.len() < 20 || packet[9] != 6 {
+        return false;
+    }
+    let ihl = (packet[0] & 0xf) as usize * 4;
+    let (Some(port), Some(&flags)) = (packet.get(ihl + 2..ihl + 4), packet.get(ihl + 13)) else { return false };
+    flags & 0x12 == 0x02 && ports.contains(&u16::from_be_bytes([port[0], port[1]]))
 }
 
 struct Rx(Frame);
@@ -144,7 +157,14 @@ impl Device for ChannelDevice<'_> {
         Self: 'a;
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Rx, Tx)> {
-        self.sources.iter().find_map(|c| c.pop()).map(|f| (Rx(f), Tx))
+        loop {
+            let f = self.sources.iter().find_map(|c| c.pop())?;
+            if is_syn_to(f.bytes(), self.full_ports) {
+                counters::this_cpu().backlog_drops.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            return Some((Rx(f), Tx));
+        }
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Tx> {
@@ -175,7 +195,7 @@ pub fn init(cpus: usize) {
             .map(|cpu| {
                 let mut cfg = Config::new(HardwareAddress::Ip);
                 cfg.random_seed = seed(cpu);
-                let mut dev = ChannelDevice { sources: &[] };
+                let mut dev = ChannelDevice { sources: &[], full_ports: &[] };
                 let mut iface = Interface::new(cfg, &mut dev, now());
                 iface.update_ip_addrs(|a| {
                     let _ = a.push(IpCidr::new(IpAddress::v4(127, 0, 0, 1), 8));
@@ -256,10 +276,11 @@ impl Stack {
     }
 
     fn ingress(&self, inner: &mut Inner, sources: &[&Channel<Frame>]) {
-        let mut dev = ChannelDevice { sources };
         let t = now();
         for _ in 0..INGRESS_BUDGET {
             self.serve_backlogs(inner);
+            let full = inner.full_ports();
+            let mut dev = ChannelDevice { sources, full_ports: &full };
             let Inner { iface, sockets, .. } = inner;
             if iface.poll_ingress_single(t, &mut dev, sockets) == PollIngressSingleResult::None {
                 break;
@@ -269,7 +290,7 @@ impl Stack {
     }
 
     fn egress(&self, inner: &mut Inner, sources: &[&Channel<Frame>]) {
-        let mut dev = ChannelDevice { sources };
+        let mut dev = ChannelDevice { sources, full_ports: &[] };
         let t = now();
         {
             let Inner { iface, sockets, .. } = inner;
@@ -283,6 +304,18 @@ impl Stack {
             iface.poll_at(t, sockets)
         };
         self.next_poll_us.store(next.map_or(0, |i| i.total_micros().max(1) as u64), Ordering::Relaxed);
+    }
+
+    /// Whether a closed socket still has data or its FIN to send.
+    pub fn has_unsent(&self) -> bool {
+        self.locked(|inner| {
+            let Inner { sockets, orphans, .. } = inner;
+            orphans.iter().any(|(h, _, _)| {
+                let t = sockets.get::<tcp::Socket>(*h);
+                t.send_queue() > 0
+                    || matches!(t.state(), tcp::State::FinWait1 | tcp::State::LastAck | tcp::State::Closing)
+            })
+        })
     }
 
     /// From this CPU's timer tick: retransmissions, keep-alives, TIME-WAIT,
@@ -396,6 +429,10 @@ impl Inner {
             }
         }
         v
+    }
+
+    fn full_ports(&self) -> Vec<u16> {
+        self.backlogs.iter().flatten().filter(|b| b.spare.is_empty()).map(|b| b.port).collect()
     }
 
     fn background_is_idle(&self) -> bool {

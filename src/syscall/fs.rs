@@ -514,35 +514,90 @@ pub fn fsync(fd: Fd) -> SysResult {
     Ok(0)
 }
 
+/// sendfile from a pipe or another stream: what was read is written whole.
+fn sendfile_stream(out: &Arc<OpenFile>, inp: &Arc<OpenFile>, count: usize) -> SysResult {
+    let mut buf = vec![0u8; count.min(64 * 1024)];
+    let mut dst: &mut [u8] = &mut buf;
+    let n = inp.read(&mut dst)?;
+    let mut written = 0;
+    while written < n {
+        // A fresh source per attempt: a socket that took the bytes and
+        // then said EAGAIN must be handed them again.
+        let rest = &buf[written..n];
+        match blocking(out, PollEvents::OUT, || out.write(&mut { rest })) {
+            Ok(0) => break,
+            Ok(w) => written += w,
+            Err(e) if written == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(written)
+}
+
 pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysResult {
     let (out, inp) = (file(out_fd)?, file(in_fd)?);
-    let mut pos: Option<i64> = if offset.is_null() { None } else { Some(offset.read()?) };
-    let mut buf = vec![0u8; count.min(64 * 1024)];
+    // Read at an explicit position and move the file's own offset only by
+    // what was written: a destination that takes part of a chunk (a full
+    // socket) must not lose the rest.
+    if !inp.inode().seekable() && offset.is_null() {
+        return sendfile_stream(&out, &inp, count);
+    }
+    let start: i64 = if offset.is_null() { inp.offset() as i64 } else { offset.read()? };
+    if start < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(count.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(count.min(64 * 1024), 0);
     let mut total = 0;
+    let mut result = Ok(());
     while total < count {
         let want = (count - total).min(buf.len());
         let mut dst: &mut [u8] = &mut buf[..want];
-        let n = match pos {
-            Some(p) => inp.pread(&mut dst, p)?,
-            None => inp.read(&mut dst)?,
+        let n = match inp.pread(&mut dst, start + total as i64) {
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
         };
         if n == 0 {
             break;
         }
-        let mut src: &[u8] = &buf[..n];
-        let w = out.write(&mut src)?;
-        total += w;
-        if let Some(p) = pos.as_mut() {
-            *p += w as i64;
+        let mut written = 0;
+        while written < n {
+            let rest = &buf[written..n];
+            match blocking(&out, PollEvents::OUT, || out.write(&mut { rest })) {
+                Ok(0) => break,
+                Ok(w) => written += w,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if out.flags().nonblock() {
+                break;
+            }
         }
-        if w < n {
+        total += written;
+        if written < n || result.is_err() {
             break;
         }
     }
-    if let Some(p) = pos {
-        offset.write(&p)?;
+    let end = start + total as i64;
+    if offset.is_null() {
+        inp.lseek(end, ringo_uapi::fs::SEEK_SET)?;
+    } else {
+        offset.write(&end)?;
     }
-    Ok(total)
+    match result {
+        Err(Errno::EPIPE) if total == 0 => {
+            crate::signals::sigpipe(&current());
+            Err(Errno::EPIPE)
+        }
+        Err(e) if total == 0 => Err(e),
+        _ => Ok(total),
+    }
 }
 
 /// Waits until one of `fds` is ready (or the deadline, or a signal):

@@ -94,7 +94,7 @@ impl TcpSocket {
                 flows::alloc_port(Transport::Tcp).ok_or(Errno::EADDRINUSE)?
             } else {
                 let o = sock.options();
-                if !flows::reserve_port(Transport::Tcp, port) && !(o.reuse_addr || o.reuse_port) {
+                if !(flows::reserve_port(Transport::Tcp, port) || o.reuse_addr || o.reuse_port) {
                     return Err(Errno::EADDRINUSE);
                 }
                 port
@@ -320,19 +320,19 @@ impl TcpSocket {
                         let mut ev = PollEvents::empty();
                         let connecting = matches!(state, tcp::State::SynSent | tcp::State::SynReceived);
                         if t.can_recv() || (!t.may_recv() && !connecting) {
-                            ev = ev | PollEvents::READABLE;
+                            ev |= PollEvents::READABLE;
                         }
                         if !t.may_recv() && !connecting {
-                            ev = ev | PollEvents::from_bits(ringo_uapi::events::EPOLLRDHUP);
+                            ev |= PollEvents::from_bits(ringo_uapi::events::EPOLLRDHUP);
                         }
                         if t.can_send() {
-                            ev = ev | PollEvents::WRITABLE;
+                            ev |= PollEvents::WRITABLE;
                         }
                         if state == tcp::State::Closed {
-                            ev = ev | PollEvents::HUP;
+                            ev |= PollEvents::HUP;
                             if !c.established.load(Ordering::Relaxed) {
                                 sock.error.store(Errno::ECONNREFUSED as u32, Ordering::Release);
-                                ev = ev | PollEvents::ERR;
+                                ev |= PollEvents::ERR;
                             }
                         }
                         ev

@@ -72,7 +72,7 @@ impl UdpSocket {
             flows::alloc_port(Transport::Udp).ok_or(Errno::EADDRINUSE)?
         } else {
             let o = sock.options();
-            if !flows::reserve_port(Transport::Udp, port) && !(o.reuse_addr || o.reuse_port) {
+            if !(flows::reserve_port(Transport::Udp, port) || o.reuse_addr || o.reuse_port) {
                 return Err(Errno::EADDRINUSE);
             }
             port
@@ -189,10 +189,10 @@ impl UdpSocket {
                 let u = inner.sockets.get::<udp::Socket>(b.handle);
                 let mut ev = PollEvents::empty();
                 if u.can_recv() {
-                    ev = ev | PollEvents::READABLE;
+                    ev |= PollEvents::READABLE;
                 }
                 if u.can_send() {
-                    ev = ev | PollEvents::WRITABLE;
+                    ev |= PollEvents::WRITABLE;
                 }
                 ev
             });

@@ -126,8 +126,19 @@ impl KernelHeap {
     /// Adds frames big enough for `layout` to `heap`.
     fn grow(&self, heap: &mut Heap<32>, layout: Layout) -> bool {
         let need = layout.size().max(layout.align()).div_ceil(4096) * 2;
-        let pages = need.max(HEAP_CHUNK_PAGES).next_power_of_two();
-        let Some(phys) = FRAMES.lock().alloc(pages) else { return false };
+        // A big chunk when memory allows; on a small or fragmented guest,
+        // halve it down to what the allocation needs.
+        let least = need.next_power_of_two();
+        let mut pages = need.max(HEAP_CHUNK_PAGES).next_power_of_two();
+        let phys = loop {
+            if let Some(p) = FRAMES.lock().alloc(pages) {
+                break p;
+            }
+            if pages <= least {
+                return false;
+            }
+            pages /= 2;
+        };
         let start = phys_to_virt(phys) as usize;
         // SAFETY: fresh frames, mapped by the direct map, owned by the heap
         // from now on.

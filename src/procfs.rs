@@ -189,6 +189,12 @@ pub fn populate(fs: &ProcFs) {
         root.add_file(b"ringo_net", 0o444, || Ok(crate::net::proc_ringo_net().into_bytes()))?;
         let net = root.add_dir(b"net", 0o555, None)?;
         net.add_file(b"dev", 0o444, || Ok(crate::net::proc_net_dev().into_bytes()))?;
+        net.add_file(b"tcp", 0o444, || Ok(crate::net::procfs::tcp().into_bytes()))?;
+        net.add_file(b"udp", 0o444, || Ok(crate::net::procfs::udp().into_bytes()))?;
+        // Go reads the listen backlog limit here.
+        let sys = root.add_dir(b"sys", 0o555, None)?;
+        let core = sys.add_dir(b"net", 0o555, None)?.add_dir(b"core", 0o555, None)?;
+        core.add_file(b"somaxconn", 0o444, || Ok(format!("{}\n", ringo_uapi::net::SOMAXCONN).into_bytes()))?;
         root.add_symlink(b"self", || Ok(format!("{}", process::current().pid).into_bytes()))?;
         Ok(())
     })();

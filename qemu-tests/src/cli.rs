@@ -55,7 +55,7 @@ run options:
   --net N           the guest's virtio-net card: user (QEMU's user network,
                     NAT to the host's), tap=NAME[,queues=N] (an existing tap;
                     N > 1 needs a multi_queue tap and gives a PCI card N queue
-                    pairs), or none (default: no card)
+                    pairs), or none (no card); default user
   -p HOST:GUEST[/udp]
                     forward port HOST on the host's 127.0.0.1 to the guest's
                     port GUEST (TCP unless /udp); repeatable; implies --net user
@@ -159,7 +159,7 @@ impl Default for RunArgs {
             accel: AccelChoice::Auto,
             machine: Machine::Microvm,
             mmio_modern: false,
-            net: Net::None,
+            net: Net::User { forwards: Vec::new() },
             timeout: None,
             initrd: None,
             kernel: None,
@@ -418,7 +418,8 @@ struct NetOptions {
 impl NetOptions {
     fn resolve(self) -> Result<Net, CliError> {
         match (self.given, self.forwards) {
-            (given, forwards) if forwards.is_empty() => Ok(given.unwrap_or_default()),
+            // The user network by default: a cloud app expects one.
+            (given, forwards) if forwards.is_empty() => Ok(given.unwrap_or(Net::User { forwards: Vec::new() })),
             (None | Some(Net::User { .. }), forwards) => Ok(Net::User { forwards }),
             (Some(other), _) => Err(CliError::PortsNeedUserNet(other.to_string())),
         }
@@ -790,7 +791,7 @@ mod tests {
 
     #[test]
     fn networks() {
-        assert_eq!(run_args("run").net, Net::None);
+        assert_eq!(run_args("run").net, Net::User { forwards: vec![] });
         assert_eq!(run_args("run --net none").net, Net::None);
         assert_eq!(run_args("run --net user").net, Net::User { forwards: vec![] });
         assert_eq!(run_args("run --net=tap=rt0").net, Net::Tap { ifname: "rt0".into(), queues: 1 });
@@ -868,7 +869,7 @@ mod tests {
         assert_eq!(given.add_default_ip(&tap), None);
         assert_eq!(given, before, "the user's ip= wins");
 
-        let mut none = run_args("run");
+        let mut none = run_args("run --net none");
         assert_eq!(none.add_default_ip(&tap), None);
         assert_eq!(none.cmdline(), "init=/bin/sh -- -l");
     }

@@ -10,9 +10,10 @@ use crossbeam_queue::ArrayQueue;
 
 /// Room for an IPv4 packet of the Ethernet MTU.
 pub const FRAME_BYTES: usize = 1536;
-/// Buffers in the pool: with 64-entry flow channels, room for several
-/// busy flows' backlogs (3 MiB).
+/// Buffers in the pool: room for several busy flows' backlogs (3 MiB),
+/// but never more than 1/64 of free memory (a tiny guest keeps booting).
 const POOL_BUFFERS: usize = 2048;
+const MIN_POOL_BUFFERS: usize = 64;
 
 type Buf = Box<[u8; FRAME_BYTES]>;
 
@@ -56,8 +57,10 @@ impl Drop for Frame {
 /// tiny guest, which then simply has fewer buffers).
 pub fn init() {
     POOL.call_once(|| {
-        let q = ArrayQueue::new(POOL_BUFFERS);
-        for _ in 0..POOL_BUFFERS {
+        let free = crate::mem::frame_stats().free_pages as usize * 4096;
+        let count = (free / 64 / FRAME_BYTES).clamp(MIN_POOL_BUFFERS, POOL_BUFFERS);
+        let q = ArrayQueue::new(count);
+        for _ in 0..count {
             // Fallible: Box::new would stop the kernel on a tiny guest.
             let mut v = alloc::vec::Vec::new();
             if v.try_reserve_exact(FRAME_BYTES).is_err() {

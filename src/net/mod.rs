@@ -10,7 +10,9 @@
 mod counters;
 pub mod flows;
 pub mod frames;
+pub mod ifreq;
 pub mod neighbor;
+pub mod procfs;
 pub mod route;
 mod setup;
 pub mod socket;

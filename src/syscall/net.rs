@@ -467,6 +467,10 @@ pub fn ioctl(node: &Arc<dyn Inode>, cmd: u32, arg: UserAddr) -> Option<SysResult
     let s = Socket::of(node)?;
     Some(match cmd {
         ringo_uapi::tty::FIONREAD => arg.write(&(s.pending() as i32)).map(|()| 0),
-        _ => return None,
+        _ => {
+            let read = |at: u64, out: &mut [u8]| UserAddr(at).read_bytes(out);
+            let write = |at: u64, data: &[u8]| UserAddr(at).write_bytes(data);
+            return crate::net::ifreq::ioctl(cmd, &read, &write, arg.0);
+        }
     })
 }

@@ -79,6 +79,12 @@ pub const SHUT_WR: i32 = 1;
 pub const SHUT_RDWR: i32 = 2;
 
 pub const SCM_RIGHTS: i32 = 1;
+pub const SCM_CREDENTIALS: i32 = 2;
+/// The most descriptors one SCM_RIGHTS send may carry (include/net/scm.h).
+pub const SCM_MAX_FD: usize = 253;
+
+pub const SO_PASSCRED: i32 = 16;
+pub const SO_PEERCRED: i32 = 17;
 
 /// Linux's default for /proc/sys/net/core/somaxconn since 5.4 (musl's
 /// header still says 128).
@@ -94,6 +100,23 @@ pub const SIOCGIFNETMASK: u32 = 0x891b;
 pub const SIOCGIFMTU: u32 = 0x8921;
 pub const SIOCGIFHWADDR: u32 = 0x8927;
 pub const SIOCGIFINDEX: u32 = 0x8933;
+
+pub const SIOCGIFBRDADDR: u32 = 0x8919;
+pub const SIOCGIFMETRIC: u32 = 0x891d;
+pub const SIOCGIFTXQLEN: u32 = 0x8942;
+pub const SIOCGIFMAP: u32 = 0x8970;
+
+pub const IFF_UP: u16 = 0x1;
+pub const IFF_BROADCAST: u16 = 0x2;
+pub const IFF_LOOPBACK: u16 = 0x8;
+pub const IFF_RUNNING: u16 = 0x40;
+pub const IFF_MULTICAST: u16 = 0x1000;
+pub const IFNAMSIZ: usize = 16;
+pub const ARPHRD_ETHER: u16 = 1;
+pub const ARPHRD_LOOPBACK: u16 = 772;
+/// `struct ifreq` and `struct ifconf` sizes on x86-64.
+pub const IFREQ_SIZE: usize = 40;
+pub const IFCONF_SIZE: usize = 16;
 
 /// `struct sockaddr_in`: port and address in network byte order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,6 +166,80 @@ impl SockaddrIn {
     }
 }
 
+/// `struct sockaddr_un`: the family, then a path (NUL-terminated unless
+/// it fills `path`) or an abstract name (a NUL, then bytes the address
+/// length delimits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct SockaddrUn {
+    pub family: u16,
+    pub path: [u8; 108],
+}
+
+impl SockaddrUn {
+    pub const SIZE: usize = 110;
+    /// offsetof(struct sockaddr_un, sun_path): an address of just this
+    /// many bytes is unnamed.
+    pub const PATH_OFFSET: usize = 2;
+}
+
+/// `struct cmsghdr` on x86-64: the length (header included) is a size_t
+/// and the data starts at the next 8-byte boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct Cmsghdr {
+    pub len: u64,
+    pub level: i32,
+    pub ty: i32,
+}
+
+impl Cmsghdr {
+    pub const SIZE: usize = 16;
+
+    /// CMSG_ALIGN.
+    pub const fn align(len: usize) -> usize {
+        (len + 7) & !7
+    }
+
+    /// CMSG_LEN: a header and `data` bytes, unpadded.
+    pub const fn len_for(data: usize) -> usize {
+        Self::SIZE + data
+    }
+
+    /// CMSG_SPACE: a header and `data` bytes, padded to the next header.
+    pub const fn space_for(data: usize) -> usize {
+        Self::SIZE + Self::align(data)
+    }
+
+    pub fn to_bytes(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[0..8].copy_from_slice(&self.len.to_ne_bytes());
+        b[8..12].copy_from_slice(&self.level.to_ne_bytes());
+        b[12..16].copy_from_slice(&self.ty.to_ne_bytes());
+        b
+    }
+
+    /// The header at the start of `b`; None if fewer than 16 bytes.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        let b: &[u8; 16] = b.get(..16)?.try_into().ok()?;
+        let [l0, l1, l2, l3, l4, l5, l6, l7, v0, v1, v2, v3, t0, t1, t2, t3] = *b;
+        Some(Cmsghdr {
+            len: u64::from_ne_bytes([l0, l1, l2, l3, l4, l5, l6, l7]),
+            level: i32::from_ne_bytes([v0, v1, v2, v3]),
+            ty: i32::from_ne_bytes([t0, t1, t2, t3]),
+        })
+    }
+}
+
+/// `struct ucred` (SO_PEERCRED, SCM_CREDENTIALS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct Ucred {
+    pub pid: i32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
 /// `struct msghdr` on x86-64.
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C)]
@@ -190,7 +287,7 @@ mod tests {
             "/usr/include/asm-generic/socket.h",
             "/usr/include/linux/sockios.h",
         ]);
-        let all: [(&str, i128); 61] = [
+        let all: [(&str, i128); 65] = [
             ("AF_UNSPEC", AF_UNSPEC as i128),
             ("AF_UNIX", AF_UNIX as i128),
             ("AF_INET", AF_INET as i128),
@@ -250,6 +347,10 @@ mod tests {
             ("MSG_CMSG_CLOEXEC", MSG_CMSG_CLOEXEC as i128),
             ("SHUT_RDWR", SHUT_RDWR as i128),
             ("SCM_RIGHTS", SCM_RIGHTS as i128),
+            ("SCM_CREDENTIALS", SCM_CREDENTIALS as i128),
+            ("SO_PASSCRED", SO_PASSCRED as i128),
+            ("SO_PEERCRED", SO_PEERCRED as i128),
+            ("MSG_CTRUNC", MSG_CTRUNC as i128),
             ("SIOCGIFCONF", SIOCGIFCONF as i128),
             ("SIOCGIFHWADDR", SIOCGIFHWADDR as i128),
         ];
@@ -257,11 +358,31 @@ mod tests {
             assert_same(&defs, name, value);
         }
         for (name, value) in [
+            ("SIOCGIFBRDADDR", SIOCGIFBRDADDR),
+            ("SIOCGIFMETRIC", SIOCGIFMETRIC),
+            ("SIOCGIFTXQLEN", SIOCGIFTXQLEN),
+            ("SIOCGIFMAP", SIOCGIFMAP),
             ("SIOCGIFFLAGS", SIOCGIFFLAGS),
             ("SIOCGIFADDR", SIOCGIFADDR),
             ("SIOCGIFNETMASK", SIOCGIFNETMASK),
             ("SIOCGIFMTU", SIOCGIFMTU),
             ("SIOCGIFINDEX", SIOCGIFINDEX),
+        ] {
+            assert_same(&defs, name, value as i128);
+        }
+    }
+
+    #[test]
+    fn interface_flags_match_musl() {
+        let defs = defines(&["/usr/include/x86_64-linux-musl/net/if.h", "/usr/include/x86_64-linux-musl/net/if_arp.h"]);
+        for (name, value) in [
+            ("IFF_UP", IFF_UP),
+            ("IFF_BROADCAST", IFF_BROADCAST),
+            ("IFF_LOOPBACK", IFF_LOOPBACK),
+            ("IFF_RUNNING", IFF_RUNNING),
+            ("IFF_MULTICAST", IFF_MULTICAST),
+            ("ARPHRD_ETHER", ARPHRD_ETHER),
+            ("ARPHRD_LOOPBACK", ARPHRD_LOOPBACK),
         ] {
             assert_same(&defs, name, value as i128);
         }
@@ -276,6 +397,19 @@ mod tests {
         assert_eq!(offset_of!(Msghdr, flags), 48);
         assert_eq!(size_of::<Mmsghdr>(), 64);
         assert_eq!(size_of::<Linger>(), 8);
+        assert_eq!(size_of::<SockaddrUn>(), SockaddrUn::SIZE);
+        assert_eq!(offset_of!(SockaddrUn, path), SockaddrUn::PATH_OFFSET);
+        assert_eq!(size_of::<Cmsghdr>(), Cmsghdr::SIZE);
+        assert_eq!(offset_of!(Cmsghdr, level), 8);
+        assert_eq!(offset_of!(Cmsghdr, ty), 12);
+        assert_eq!(size_of::<Ucred>(), 12);
+        // CMSG_LEN(sizeof(int)) and CMSG_SPACE(sizeof(int)) as glibc and musl compute them.
+        assert_eq!(Cmsghdr::len_for(4), 20);
+        assert_eq!(Cmsghdr::space_for(4), 24);
+        assert_eq!(Cmsghdr::space_for(8), 24);
+        let h = Cmsghdr { len: 20, level: SOL_SOCKET, ty: SCM_RIGHTS };
+        assert_eq!(Cmsghdr::from_bytes(&h.to_bytes()), Some(h));
+        assert_eq!(Cmsghdr::from_bytes(&[0; 15]), None);
     }
 
     #[test]

@@ -881,3 +881,71 @@ mod unix {
         in_the_guest(2);
     }
 }
+
+/// Van Jacobson's claim, made visible: two flows whose readers are pinned
+/// to CPU 0 and CPU 1. The one receive interrupt (virtio-mmio, CPU 0)
+/// only classifies; each flow's TCP segments are processed by its reader,
+/// on its CPU (`/proc/ringo_net`'s `segments` row per CPU).
+mod net_channels {
+    use super::*;
+
+    const PORTS: [u16; 2] = [7100, 7101];
+    const BYTES: usize = 2 << 20;
+
+    /// The counter row `name` of a /proc/ringo_net dump: one value per CPU.
+    fn row(output: &str, name: &str) -> Vec<u64> {
+        output
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .map(|l| l.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    fn send(addr: SocketAddr) -> Result<String, String> {
+        let mut s = TcpStream::connect_timeout(&addr, STEP).map_err(|e| format!("connect {addr}: {e}"))?;
+        s.set_read_timeout(Some(STEP)).map_err(|e| e.to_string())?;
+        let chunk = vec![0x5au8; 64 * 1024];
+        for _ in 0..BYTES / chunk.len() {
+            s.write_all(&chunk).map_err(|e| format!("write: {e}"))?;
+        }
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).map_err(|e| format!("read: {e}"))?;
+        Ok(answer)
+    }
+
+    #[test]
+    fn each_flow_is_processed_on_its_readers_cpu() {
+        let hosts = [free_port(Proto::Tcp), free_port(Proto::Tcp)];
+        let boot = program(test_programs::c("net_channels"))
+            .args([PORTS[0].to_string(), PORTS[1].to_string(), BYTES.to_string()])
+            .smp(2)
+            .net(user_net(vec![PortForward::tcp(hosts[0], PORTS[0]), PortForward::tcp(hosts[1], PORTS[1])]));
+        let mut guest = started(boot, &format!("net_channels: cpu 0 listening {}", PORTS[0]));
+        guest.expect(&format!("net_channels: cpu 1 listening {}", PORTS[1]));
+        let answers: Vec<Result<String, String>> = thread::scope(|scope| {
+            let handles: Vec<_> = hosts.iter().map(|&p| scope.spawn(move || send(localhost(p)))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a sender panicked".into()))).collect()
+        });
+        for a in &answers {
+            match a {
+                Ok(line) if line.trim_end() == format!("got {BYTES}") => {}
+                other => guest.fail(format!("a flow's answer: {other:?}")),
+            }
+        }
+        let run = guest.finish();
+        run.expect_program_ok("net_channels");
+        let out = run.serial();
+        let (segments, classified) = (row(out, "segments"), row(out, "classified"));
+        println!("net_channels: segments per CPU {segments:?}, classified per CPU {classified:?}");
+        // 2 MiB is some 1,400 full segments per flow.
+        let each = (BYTES / 1460 / 2) as u64;
+        run.check(
+            segments.len() == 2 && segments.iter().all(|&n| n >= each),
+            format!("segments per CPU {segments:?}: each reader's CPU should have processed its flow (>= {each})"),
+        );
+        run.check(
+            classified.len() == 2 && classified[0] >= 2 * each && classified[1] == 0,
+            format!("classified per CPU {classified:?}: only CPU 0 takes the card's interrupt"),
+        );
+    }
+}

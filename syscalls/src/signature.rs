@@ -38,6 +38,12 @@ pub enum ArgKind {
     ArchPrctlCode,
     CloneFlags,
     FutexOp,
+    AddressFamily,
+    SockType,
+    Sockaddr,
+    SockoptLevel,
+    MsgFlags,
+    ShutHow,
 }
 
 /// How the result is shown when it is not an error.

@@ -72,6 +72,13 @@ pub fn write_arg(out: &mut impl Write, kind: ArgKind, value: u64, next: u64, mem
         ArgKind::ArchPrctlCode => write_enum(out, value, ARCH_PRCTL_CODES, true),
         ArgKind::CloneFlags => write_clone_flags(out, value),
         ArgKind::FutexOp => write_futex_op(out, value as u32 as u64),
+        ArgKind::AddressFamily => write_enum(out, value as u32 as u64, ADDRESS_FAMILIES, false),
+        ArgKind::SockType => write_sock_type(out, value as u32 as u64),
+        ArgKind::Sockaddr => write_sockaddr(out, value, next, mem),
+        ArgKind::SockoptLevel => write_enum(out, int as i64 as u64, SOCKOPT_LEVELS, false),
+        ArgKind::MsgFlags if value as u32 == 0 => out.write_char('0'),
+        ArgKind::MsgFlags => write_flags(out, value as u32 as u64, MSG_FLAGS),
+        ArgKind::ShutHow => write_enum(out, int as i64 as u64, SHUT_HOWS, false),
     }
 }
 
@@ -144,6 +151,45 @@ fn write_clone_flags(out: &mut impl Write, v: u64) -> fmt::Result {
         write_signal(out, signal as i32)?;
     }
     Ok(())
+}
+
+/// `SOCK_STREAM|SOCK_CLOEXEC`, as strace prints it.
+fn write_sock_type(out: &mut impl Write, v: u64) -> fmt::Result {
+    write_enum(out, v & ringo_uapi::net::SOCK_TYPE_MASK as u64, SOCK_TYPES, false)?;
+    let flags = v & !(ringo_uapi::net::SOCK_TYPE_MASK as u64);
+    if flags != 0 {
+        out.write_char('|')?;
+        write_flags(out, flags, SOCK_TYPE_FLAGS)?;
+    }
+    Ok(())
+}
+
+/// strace's form of a `sockaddr` of `len` bytes:
+/// `{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("10.0.2.15")}`.
+fn write_sockaddr(out: &mut impl Write, addr: u64, len: u64, mem: &dyn UserMemory) -> fmt::Result {
+    if addr == 0 {
+        return out.write_str("NULL");
+    }
+    let mut buf = [0u8; BYTES_MAX];
+    let Some(b) = read_bytes(mem, addr, len.min(16), &mut buf) else { return write_ptr(out, addr) };
+    if b.len() < 2 {
+        return write_ptr(out, addr);
+    }
+    let family = u16::from_ne_bytes([b[0], b[1]]) as u64;
+    out.write_str("{sa_family=")?;
+    write_enum(out, family, ADDRESS_FAMILIES, false)?;
+    if family == ringo_uapi::net::AF_INET as u64 && b.len() >= 8 {
+        write!(
+            out,
+            ", sin_port=htons({}), sin_addr=inet_addr(\"{}.{}.{}.{}\")",
+            u16::from_be_bytes([b[2], b[3]]),
+            b[4],
+            b[5],
+            b[6],
+            b[7]
+        )?;
+    }
+    out.write_char('}')
 }
 
 /// `FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME`, as strace prints it.
@@ -258,5 +304,19 @@ mod tests {
         assert_eq!(shown(ArgKind::FutexOp, 1), "FUTEX_WAKE");
         assert_eq!(shown(ArgKind::FutexOp, 9 | 128 | 256), "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME");
         assert_eq!(shown(ArgKind::FutexOp, 99 | 128), "0xe3");
+    }
+
+    #[test]
+    fn socket_arguments_read_like_strace() {
+        assert_eq!(shown(ArgKind::AddressFamily, 2), "AF_INET");
+        assert_eq!(shown(ArgKind::SockType, 1 | 0o2000000 | 0o4000), "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC");
+        assert_eq!(shown(ArgKind::SockoptLevel, 6), "SOL_TCP");
+        assert_eq!(shown(ArgKind::MsgFlags, 0x4040), "MSG_DONTWAIT|MSG_NOSIGNAL");
+        assert_eq!(shown(ArgKind::ShutHow, 1), "SHUT_WR");
+        let sa = [2u8, 0, 0x1f, 0x90, 10, 0, 2, 15, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mem = FakeMemory { base: 0x1000, bytes: sa.to_vec() };
+        let mut s = String::new();
+        write_arg(&mut s, ArgKind::Sockaddr, 0x1000, 16, &mem).unwrap_or_default();
+        assert_eq!(s, "{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"10.0.2.15\")}");
     }
 }

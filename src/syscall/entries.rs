@@ -158,6 +158,8 @@ entries! {
     fn sys_timerfd_settime => events::timerfd_settime[Fd, u32, UserAddr, UserAddr];
     fn sys_timerfd_gettime => events::timerfd_gettime[Fd, UserAddr];
     fn sys_accept4 => net::accept4[Fd, UserAddr, UserAddr, u32];
+    fn sys_recvmmsg => net::recvmmsg[Fd, UserAddr, u32, u32, UserAddr];
+    fn sys_sendmmsg => net::sendmmsg[Fd, UserAddr, u32, u32];
     fn sys_eventfd2 => events::eventfd2[u32, u32];
     fn sys_epoll_create1 => events::epoll_create1[u32];
     fn sys_waitid => lifecycle::waitid[i32, i32, UserAddr, i32, UserAddr];

@@ -474,3 +474,54 @@ pub fn ioctl(node: &Arc<dyn Inode>, cmd: u32, arg: UserAddr) -> Option<SysResult
         }
     })
 }
+
+/// Most messages one sendmmsg/recvmmsg moves (Linux's UIO_MAXIOV).
+const MMSG_MAX: u32 = 1024;
+const MMSGHDR_SIZE: u64 = core::mem::size_of::<Mmsghdr>() as u64;
+
+/// Each message through sendmsg; the count sent, or the first error if
+/// none was.
+pub fn sendmmsg(fd: Fd, msgvec: UserAddr, vlen: u32, flags: u32) -> SysResult {
+    socket_of(fd)?;
+    let mut sent = 0usize;
+    for i in 0..vlen.min(MMSG_MAX) as u64 {
+        let at = msgvec.offset(i * MMSGHDR_SIZE);
+        match sendmsg(fd, at, flags) {
+            Ok(n) => {
+                at.offset(core::mem::offset_of!(Mmsghdr, len) as u64).write(&(n as u32))?;
+                sent += 1;
+            }
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(sent)
+}
+
+/// Each message through recvmsg; after the first, MSG_WAITFORONE turns
+/// the rest non-blocking. The timeout is read (EFAULT/EINVAL as Linux) but,
+/// as Linux documents, only checked between messages: here a blocking call
+/// waits for the first only.
+pub fn recvmmsg(fd: Fd, msgvec: UserAddr, vlen: u32, flags: u32, timeout: UserAddr) -> SysResult {
+    socket_of(fd)?;
+    if !timeout.is_null() {
+        let ts: [i64; 2] = timeout.read()?;
+        if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let mut got = 0usize;
+    for i in 0..vlen.min(MMSG_MAX) as u64 {
+        let at = msgvec.offset(i * MMSGHDR_SIZE);
+        let f = if got > 0 && flags & MSG_WAITFORONE != 0 { flags | MSG_DONTWAIT } else { flags };
+        match recvmsg(fd, at, f & !MSG_WAITFORONE) {
+            Ok(n) => {
+                at.offset(core::mem::offset_of!(Mmsghdr, len) as u64).write(&(n as u32))?;
+                got += 1;
+            }
+            Err(e) if got == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(got)
+}

@@ -693,10 +693,22 @@ pub fn exit_by_signal(sig: u8) -> ! {
     exit_with(sig as i32)
 }
 
-/// Frees a reaped zombie: its kernel stack, FPU area and table entry.
+/// Claims a dead process for one waiter: of threads racing to wait for
+/// the same zombie exactly one wins (true) and must [`reap`] it; the others
+/// look again, no longer seeing it, as on Linux.
+pub fn claim_zombie(p: &Process) -> bool {
+    p.state() == TaskState::Zombie
+        && p.reaped.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+}
+
+/// Whether a waiter has claimed the process (it is going away).
+pub fn is_claimed(p: &Process) -> bool {
+    p.reaped.load(Ordering::Acquire)
+}
+
+/// Frees a zombie claimed by [`claim_zombie`]: its kernel stack, FPU area
+/// and table entry.
 pub fn reap(p: &Arc<Process>) {
-    assert_eq!(p.state(), TaskState::Zombie, "reaping pid {} that is not a zombie", p.pid);
-    assert!(!p.reaped.swap(true, Ordering::AcqRel), "pid {} reaped twice", p.pid);
     let child_total = p.cpu_ns.load(Ordering::Acquire)
         + p.group.dead_cpu_ns.load(Ordering::Acquire)
         + p.group.children_cpu_ns.load(Ordering::Acquire);

@@ -360,6 +360,10 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
     let mut any = false;
     for pid in kids {
         let Some(c) = process::lookup(pid) else { continue };
+        if process::is_claimed(&c) {
+            // Another waiter is reaping it: not ours to see any more.
+            continue;
+        }
         let matches = match which {
             Which::Any => true,
             Which::Pid(p) => p == pid,
@@ -373,6 +377,9 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
         match c.state() {
             // A process is dead when its last thread is.
             TaskState::Zombie if options & WEXITED != 0 && c.group.ended.load(Ordering::Acquire) => {
+                // Read after `ended`, which the exiting thread sets after
+                // the status: the earlier read may predate it.
+                let status = c.wait_status.load(Ordering::Acquire);
                 let code = if status & 0x7f == 0 {
                     1
                 } else if status & 0x80 != 0 {
@@ -385,8 +392,9 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
             TaskState::Stopped
                 if options & WUNTRACED != 0 && c.state_change_unreported.load(Ordering::Acquire) != 0 =>
             {
-                if options & WNOWAIT == 0 {
-                    c.state_change_unreported.store(0, Ordering::Release);
+                if options & WNOWAIT == 0 && c.state_change_unreported.swap(0, Ordering::AcqRel) == 0 {
+                    // Another waiter reported it.
+                    continue;
                 }
                 return Ok(Some(Found { child: c, status, code: 5, reap: false }));
             }
@@ -394,8 +402,8 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
                 && status == 0xffff
                 && c.state_change_unreported.load(Ordering::Acquire) != 0 =>
             {
-                if options & WNOWAIT == 0 {
-                    c.state_change_unreported.store(0, Ordering::Release);
+                if options & WNOWAIT == 0 && c.state_change_unreported.swap(0, Ordering::AcqRel) == 0 {
+                    continue;
                 }
                 return Ok(Some(Found { child: c, status, code: 6, reap: false }));
             }
@@ -410,6 +418,10 @@ fn wait_common(which: Which, options: i32) -> Result<Option<Found>, Errno> {
     loop {
         if let Some(found) = find_child(&me, which, options)? {
             if found.reap {
+                if !process::claim_zombie(&found.child) {
+                    // Another thread of ours took it first: look again.
+                    continue;
+                }
                 process::reap(&found.child);
             }
             return Ok(Some(found));

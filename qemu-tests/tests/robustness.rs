@@ -1,0 +1,20 @@
+//! No program can panic, hang or starve the kernel (issue 15): the C
+//! programs that once did (qemu-tests/programs/c/), booted as init, each
+//! checking that it gets what Linux gives instead (they pass natively too,
+//! programs_native.rs).
+
+use qemu_tests::guest_test::{GuestRun, program};
+use qemu_tests::test_programs;
+
+const TIMEOUT_SECS: u64 = 90;
+
+fn run_c(name: &str, cpus: u32) -> GuestRun {
+    program(test_programs::c(name)).smp(cpus).timeout_secs(TIMEOUT_SECS).run()
+}
+
+/// Two threads waitpid the same exiting child, 2000 times on two CPUs: one
+/// gets it, the other ECHILD (the kernel once panicked: "reaped twice").
+#[test]
+fn racing_waiters_reap_a_child_once() {
+    run_c("waitrace", 2).expect_program_ok("waitrace");
+}

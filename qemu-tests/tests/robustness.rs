@@ -18,3 +18,11 @@ fn run_c(name: &str, cpus: u32) -> GuestRun {
 fn racing_waiters_reap_a_child_once() {
     run_c("waitrace", 2).expect_program_ok("waitrace");
 }
+
+/// sigwaitinfo takes a blocked pending signal at once (the kernel once spun
+/// for ever, freezing the guest); sigtimedwait polls with a zero timeout
+/// and is ended by a signal from another process.
+#[test]
+fn sigwait_takes_blocked_signals() {
+    run_c("sigwait", 1).expect_program_ok("sigwait");
+}

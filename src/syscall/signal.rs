@@ -223,7 +223,7 @@ pub fn rt_sigtimedwait(set: UserAddr, info: UserAddr, timeout: UserAddr, size: u
     if size != 8 {
         return Err(Errno::EINVAL);
     }
-    let set: u64 = set.read()?;
+    let set = signals::waitable(set.read()?);
     let deadline = if timeout.is_null() {
         None
     } else {

@@ -26,3 +26,10 @@ fn racing_waiters_reap_a_child_once() {
 fn sigwait_takes_blocked_signals() {
     run_c("sigwait", 1).expect_program_ok("sigwait");
 }
+
+/// A buffer outside user space is EFAULT before a call can sleep: a read
+/// from the console once waited for input for ever.
+#[test]
+fn bad_buffers_fail_before_blocking() {
+    run_c("badbuf", 1).expect_program_ok("badbuf");
+}

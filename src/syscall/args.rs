@@ -47,6 +47,14 @@ impl UserAddr {
         self.0 == 0
     }
 
+    /// `[self, self + len)` lies in user space (Linux's access_ok). Calls
+    /// that may sleep check their buffers with this first, through
+    /// [`crate::files::UserDst`] and [`crate::files::UserSrc`]: a kernel
+    /// or wrapping address is EFAULT at once, not after the wait.
+    pub fn check_range(self, len: usize) -> Result<(), Errno> {
+        if uaccess::is_user_range(self.0, len) { Ok(()) } else { Err(Errno::EFAULT) }
+    }
+
     pub fn offset(self, by: u64) -> UserAddr {
         UserAddr(self.0.wrapping_add(by))
     }

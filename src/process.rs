@@ -115,7 +115,11 @@ impl PosixTimer {
             return false;
         }
         let overrun = (now - self.next).checked_div(self.interval).unwrap_or(0) as u32;
-        self.next = if self.interval != 0 { self.next + (overrun as u64 + 1) * self.interval } else { 0 };
+        self.next = if self.interval != 0 {
+            self.next.saturating_add((overrun as u64 + 1).saturating_mul(self.interval))
+        } else {
+            0
+        };
         self.overrun = overrun;
         true
     }
@@ -891,7 +895,7 @@ pub fn timer_signals(now: u64) {
     for p in due {
         {
             let mut t = p.real_timer.lock();
-            *t = if t.1 != 0 { (now + t.1, t.1) } else { (0, 0) };
+            *t = if t.1 != 0 { (now.saturating_add(t.1), t.1) } else { (0, 0) };
         }
         crate::signals::send(&p, 14, crate::signals::Siginfo::kernel(14));
     }

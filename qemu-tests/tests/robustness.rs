@@ -33,3 +33,10 @@ fn sigwait_takes_blocked_signals() {
 fn bad_buffers_fail_before_blocking() {
     run_c("badbuf", 1).expect_program_ok("badbuf");
 }
+
+/// Huge timeouts sleep until a signal instead of wrapping to a short one
+/// (ppoll once returned after 0.3 s); invalid times are EINVAL.
+#[test]
+fn huge_timeouts_are_clamped_not_wrapped() {
+    run_c("timeouts", 1).expect_program_ok("timeouts");
+}

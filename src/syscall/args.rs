@@ -86,6 +86,25 @@ impl UserAddr {
         self.write_bytes(bytes)
     }
 
+    /// A `struct timespec` duration or deadline in nanoseconds: EINVAL
+    /// unless valid, and clamped, never wrapped, past what u64 holds
+    /// (u64::MAX: never), as Linux clamps to KTIME_MAX. Every timespec a
+    /// syscall takes comes through here.
+    pub fn read_timespec_ns(self) -> Result<u64, Errno> {
+        self.read::<ringo_uapi::time::Timespec>()?.to_nanos_saturating().ok_or(Errno::EINVAL)
+    }
+
+    /// The same for a `struct timeval`.
+    pub fn read_timeval_ns(self) -> Result<u64, Errno> {
+        self.read::<ringo_uapi::time::Timeval>()?.to_nanos_saturating().ok_or(Errno::EINVAL)
+    }
+
+    /// select(2)'s timeval, which may spell seconds in `tv_usec`.
+    pub fn read_select_timeval_ns(self) -> Result<u64, Errno> {
+        let tv: ringo_uapi::time::Timeval = self.read()?;
+        tv.select_timespec().to_nanos_saturating().ok_or(Errno::EINVAL)
+    }
+
     /// A NUL-terminated string of at most `max - 1` bytes.
     pub fn read_cstr(self, max: usize) -> Result<Vec<u8>, Errno> {
         let mut buf = vec![0u8; max];
@@ -150,6 +169,10 @@ unsafe impl Pod for ringo_uapi::fs::Stat {}
 unsafe impl Pod for ringo_uapi::fs::Statx {}
 // SAFETY: as above.
 unsafe impl Pod for ringo_uapi::fs::Statfs {}
+// SAFETY: two i64: no padding, any value valid.
+unsafe impl Pod for ringo_uapi::time::Timespec {}
+// SAFETY: as above.
+unsafe impl Pod for ringo_uapi::time::Timeval {}
 // SAFETY: four i64 (two timespecs): no padding, any value valid.
 unsafe impl Pod for ringo_uapi::time::Itimerspec {}
 // SAFETY: arrays of Pod are Pod.

@@ -671,11 +671,7 @@ fn read_deadline(ts: UserAddr) -> Result<Option<u64>, Errno> {
     if ts.is_null() {
         return Ok(None);
     }
-    let [s, ns]: [i64; 2] = ts.read()?;
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(crate::time::monotonic_ns() + s as u64 * 1_000_000_000 + ns as u64))
+    Ok(Some(crate::time::deadline_after(ts.read_timespec_ns()?)))
 }
 
 /// Runs `f` with the signal mask `mask` (ppoll, pselect6), restoring the
@@ -763,15 +759,7 @@ fn do_select(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, deadline: O
 }
 
 pub fn select(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, tv: UserAddr) -> SysResult {
-    let deadline = if tv.is_null() {
-        None
-    } else {
-        let [s, us]: [i64; 2] = tv.read()?;
-        if s < 0 || !(0..1_000_000).contains(&us) {
-            return Err(Errno::EINVAL);
-        }
-        Some(crate::time::monotonic_ns() + s as u64 * 1_000_000_000 + us as u64 * 1000)
-    };
+    let deadline = if tv.is_null() { None } else { Some(crate::time::deadline_after(tv.read_select_timeval_ns()?)) };
     do_select(n, rfds, wfds, efds, deadline)
 }
 

@@ -40,3 +40,11 @@ fn bad_buffers_fail_before_blocking() {
 fn huge_timeouts_are_clamped_not_wrapped() {
     run_c("timeouts", 1).expect_program_ok("timeouts");
 }
+
+/// execve with 5000 and 100000 one-byte arguments runs (5000 once
+/// exhausted the kernel heap: 128 KiB per string) and E2BIG comes only
+/// past Linux's limits.
+#[test]
+fn execve_takes_arguments_up_to_arg_max() {
+    run_c("bigargs", 1).expect_program_ok("bigargs");
+}

@@ -267,17 +267,22 @@ fn end_other_threads(me: &Arc<process::Process>) {
 pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     refuse_in_hp_mode()?;
     let path = path.read_cstr(super::args::PATH_MAX)?;
-    let mut argv = argv.read_str_array(64 * 1024)?;
-    let envp = envp.read_str_array(64 * 1024)?;
+    let stack_limit = current().rlimits.lock()[ringo_uapi::system::RLIMIT_STACK as usize].cur;
+    // The file name (AT_EXECFN) is charged to the same room, as on Linux.
+    let space = ringo_fs::binfmt::stack::arg_space(stack_limit).saturating_sub(path.len() + 1);
+    let (mut argv, envp) = super::args::read_exec_strings(argv, envp, space)?;
     let mut target = path.clone();
     let (mut name, mut bytes) = read_executable(&target)?;
     for _ in 0..4 {
         let Some((interp, arg)) = shebang(&bytes) else { break };
-        // argv becomes: interpreter [arg] script original-argv[1..].
-        let mut new_argv = alloc::vec![interp.clone()];
+        // argv becomes: interpreter [arg] script original-argv[1..]
+        // (moved, not copied: the heap they take is the caller's to fill).
+        let mut new_argv = Vec::new();
+        new_argv.try_reserve_exact(argv.len() + 2).map_err(|_| Errno::ENOMEM)?;
+        new_argv.push(interp.clone());
         new_argv.extend(arg);
         new_argv.push(target.clone());
-        new_argv.extend(argv.iter().skip(1).cloned());
+        new_argv.extend(argv.drain(..).skip(1));
         argv = new_argv;
         target = interp;
         (name, bytes) = read_executable(&target)?;
@@ -285,6 +290,14 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     let (mut loaded, stack) = exec::load(&name, Arc::new(bytes), &argv, &envp).map_err(|e| e.errno())?;
     if !exec::write_stack(&mut loaded.aspace, loaded.stack_pointer, &stack) {
         return Err(Errno::ENOMEM);
+    }
+    // argv joined with NULs for /proc/self/cmdline, while failing is
+    // still possible.
+    let mut cmdline = Vec::new();
+    cmdline.try_reserve_exact(argv.iter().map(|a| a.len() + 1).sum()).map_err(|_| Errno::ENOMEM)?;
+    for a in &argv {
+        cmdline.extend_from_slice(a);
+        cmdline.push(0);
     }
     // No way back from here.
     let me = current();
@@ -302,14 +315,7 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
         }
     }
     me.signals.lock().altstack = [0; 3];
-    {
-        let mut cmdline = Vec::new();
-        for a in &argv {
-            cmdline.extend_from_slice(a);
-            cmdline.push(0);
-        }
-        *me.image.lock() = Image { exe: name, auxv: loaded.auxv, cmdline };
-    }
+    *me.image.lock() = Image { exe: name, auxv: loaded.auxv, cmdline };
     // The name becomes the new program's (Linux: the file name's base).
     *me.comm.lock() = [0; 16];
     me.fs_base.store(0, Ordering::Relaxed);

@@ -623,11 +623,10 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
         let files = core::mem::replace(&mut me.files.lock().table, ringo_fs::fdtable::FdTable::new());
         drop(files);
         reparent_children(&me);
-        if let Ok(empty) = AddressSpace::new() {
-            // The kernel half stays mapped in the empty space, which this
-            // CPU switches to before the old one is torn down.
-            me.aspace.replace(empty).destroy();
-        }
+        // This CPU switches to the kernel's tables before the old space
+        // is torn down. (That takes no frame: under memory exhaustion the
+        // dead process's memory must still come back.)
+        me.aspace.replace(AddressSpace::dead()).destroy();
     }
     cpu::disable_interrupts();
     me.account_stop();
@@ -827,13 +826,27 @@ pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
 /// demand paging, or an error the caller turns into SIGSEGV or EFAULT.
 pub fn user_page_fault(addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
     let Some(p) = try_current() else { return Err(FaultError::Unmapped) };
-    p.aspace.lock().fault(addr, write, exec)
+    let r = p.aspace.lock().fault(addr, write, exec);
+    if r == Err(FaultError::OutOfMemory) {
+        crate::oom::out_of_memory();
+    }
+    r
 }
 
 /// An exception in ring 3 that demand paging did not resolve: the
 /// signal Linux would send, with a Linux-like report when it is fatal.
 pub fn user_exception(frame: &mut TrapFrame, fault_addr: u64, fault: Option<FaultError>) {
     let p = current();
+    if fault == Some(FaultError::OutOfMemory) {
+        // The OOM killer has chosen: this process (SIGKILL is pending and
+        // ends it now), or another whose memory will come back: the access
+        // is tried again once it has had the CPU.
+        drop(p);
+        if !crate::signals::deliver_pending(frame) {
+            sched::yield_now();
+        }
+        return;
+    }
     let sig = match frame.vector {
         0 | 16 | 19 => SIGFPE,
         1 | 3 => SIGTRAP,

@@ -48,3 +48,19 @@ fn huge_timeouts_are_clamped_not_wrapped() {
 fn execve_takes_arguments_up_to_arg_max() {
     run_c("bigargs", 1).expect_program_ok("bigargs");
 }
+
+/// A child that touches memory until none is left is OOM-killed (SIGKILL,
+/// status 137, Linux's log line), not the kernel or init, and its memory
+/// comes back: /proc/meminfo before and after, three rounds, -m 64.
+#[test]
+fn memory_exhaustion_kills_the_biggest_process_and_frees_it() {
+    let run = program(test_programs::c("oom")).memory_mib(64).timeout_secs(TIMEOUT_SECS).run();
+    run.expect_program_ok("oom");
+    run.check(
+        run.serial().lines().filter(|l| l.starts_with("Out of memory: Killed process ")).count() == 3,
+        "one `Out of memory: Killed process` line per round",
+    );
+    for round in 0..3 {
+        run.line_containing(&format!("oom: round {round}: child status 137"));
+    }
+}

@@ -36,7 +36,11 @@ fn spawn(
 ) -> Result<Arc<Process>, Errno> {
     let parent = current();
     parent.save_user_registers();
-    let aspace = parent.aspace.lock().fork().map_err(|_| Errno::ENOMEM)?;
+    let forked = parent.aspace.lock().fork();
+    let aspace = forked.map_err(|_| {
+        crate::oom::out_of_memory();
+        Errno::ENOMEM
+    })?;
     let files = {
         let f = parent.files.lock();
         Files { table: f.table.clone(), cwd: f.cwd.clone() }

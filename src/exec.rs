@@ -110,12 +110,19 @@ pub fn load(
     let extra: &[(u64, u64)] = if hp { &[crate::hp::auxv_entry()] } else { &[] };
     let inputs = ringo_fs::binfmt::auxv::AuxvInputs { hwcap, ..Default::default() };
     let aux = ringo_fs::binfmt::auxv::standard_auxv_with(&plan, &inputs, extra);
-    let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-    let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
+    let (argv_refs, envp_refs) = (slices(argv)?, slices(envp)?);
     let built =
         ringo_fs::binfmt::stack::build(STACK_TOP, &argv_refs, &envp_refs, &aux, &random, b"x86_64", path.as_bytes())
             .map_err(|_| ExecError::Stack)?;
     Ok((Loaded { aspace, entry: plan.entry, stack_pointer: built.rsp, auxv: built.auxv.clone() }, built.bytes))
+}
+
+/// The strings as slices, in heap that may run out (ENOMEM, not a panic).
+fn slices(list: &[Vec<u8>]) -> Result<Vec<&[u8]>, ExecError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(list.len()).map_err(|_| ExecError::NoMemory)?;
+    v.extend(list.iter().map(|a| a.as_slice()));
+    Ok(v)
 }
 
 /// Copies the initial stack image into the address space.

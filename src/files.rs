@@ -16,6 +16,7 @@ use ringo_uapi::Errno;
 use spin::Once;
 
 use crate::arch::uaccess;
+use crate::syscall::UserAddr;
 use crate::usermem::{MappedFile, PageSource};
 
 pub struct Vfs {
@@ -89,10 +90,25 @@ pub fn new_files() -> Files {
     Files { table: FdTable::new(), cwd: vfs().root.clone() }
 }
 
-/// User memory as the source of a write.
+/// User memory as the source of a write: a range checked to lie in user
+/// space when it is made (the pages themselves fault, or not, when read).
+#[derive(Clone, Copy)]
 pub struct UserSrc {
-    pub addr: u64,
-    pub len: usize,
+    addr: u64,
+    len: usize,
+}
+
+impl UserSrc {
+    pub fn new(addr: UserAddr, len: usize) -> Result<Self, Errno> {
+        addr.check_range(len)?;
+        Ok(UserSrc { addr: addr.0, len })
+    }
+
+    /// What is left after the first `n` bytes.
+    pub fn skip(&self, n: usize) -> Self {
+        let n = n.min(self.len);
+        UserSrc { addr: self.addr + n as u64, len: self.len - n }
+    }
 }
 
 impl ReadBuf for UserSrc {
@@ -111,10 +127,18 @@ impl ReadBuf for UserSrc {
     }
 }
 
-/// User memory as the destination of a read.
+/// User memory as the destination of a read, checked as [`UserSrc`].
+#[derive(Clone, Copy)]
 pub struct UserDst {
-    pub addr: u64,
-    pub len: usize,
+    addr: u64,
+    len: usize,
+}
+
+impl UserDst {
+    pub fn new(addr: UserAddr, len: usize) -> Result<Self, Errno> {
+        addr.check_range(len)?;
+        Ok(UserDst { addr: addr.0, len })
+    }
 }
 
 impl WriteBuf for UserDst {

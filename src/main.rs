@@ -25,6 +25,7 @@ mod ktest;
 mod logger;
 mod mem;
 mod net;
+mod oom;
 mod panic;
 mod process;
 mod procfs;

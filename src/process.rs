@@ -115,7 +115,11 @@ impl PosixTimer {
             return false;
         }
         let overrun = (now - self.next).checked_div(self.interval).unwrap_or(0) as u32;
-        self.next = if self.interval != 0 { self.next + (overrun as u64 + 1) * self.interval } else { 0 };
+        self.next = if self.interval != 0 {
+            self.next.saturating_add((overrun as u64 + 1).saturating_mul(self.interval))
+        } else {
+            0
+        };
         self.overrun = overrun;
         true
     }
@@ -623,11 +627,10 @@ pub fn exit_thread(wait_status: i32, group: bool) -> ! {
         let files = core::mem::replace(&mut me.files.lock().table, ringo_fs::fdtable::FdTable::new());
         drop(files);
         reparent_children(&me);
-        if let Ok(empty) = AddressSpace::new() {
-            // The kernel half stays mapped in the empty space, which this
-            // CPU switches to before the old one is torn down.
-            me.aspace.replace(empty).destroy();
-        }
+        // This CPU switches to the kernel's tables before the old space
+        // is torn down. (That takes no frame: under memory exhaustion the
+        // dead process's memory must still come back.)
+        me.aspace.replace(AddressSpace::dead()).destroy();
     }
     cpu::disable_interrupts();
     me.account_stop();
@@ -697,10 +700,22 @@ pub fn exit_by_signal(sig: u8) -> ! {
     exit_with(sig as i32)
 }
 
-/// Frees a reaped zombie: its kernel stack, FPU area and table entry.
+/// Claims a dead process for one waiter: of threads racing to wait for
+/// the same zombie exactly one wins (true) and must [`reap`] it; the others
+/// look again, no longer seeing it, as on Linux.
+pub fn claim_zombie(p: &Process) -> bool {
+    p.state() == TaskState::Zombie
+        && p.reaped.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+}
+
+/// Whether a waiter has claimed the process (it is going away).
+pub fn is_claimed(p: &Process) -> bool {
+    p.reaped.load(Ordering::Acquire)
+}
+
+/// Frees a zombie claimed by [`claim_zombie`]: its kernel stack, FPU area
+/// and table entry.
 pub fn reap(p: &Arc<Process>) {
-    assert_eq!(p.state(), TaskState::Zombie, "reaping pid {} that is not a zombie", p.pid);
-    assert!(!p.reaped.swap(true, Ordering::AcqRel), "pid {} reaped twice", p.pid);
     let child_total = p.cpu_ns.load(Ordering::Acquire)
         + p.group.dead_cpu_ns.load(Ordering::Acquire)
         + p.group.children_cpu_ns.load(Ordering::Acquire);
@@ -815,13 +830,27 @@ pub fn cpu_timers_tick(from_user: bool, tick_ns: u64) {
 /// demand paging, or an error the caller turns into SIGSEGV or EFAULT.
 pub fn user_page_fault(addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
     let Some(p) = try_current() else { return Err(FaultError::Unmapped) };
-    p.aspace.lock().fault(addr, write, exec)
+    let r = p.aspace.lock().fault(addr, write, exec);
+    if r == Err(FaultError::OutOfMemory) {
+        crate::oom::out_of_memory();
+    }
+    r
 }
 
 /// An exception in ring 3 that demand paging did not resolve: the
 /// signal Linux would send, with a Linux-like report when it is fatal.
 pub fn user_exception(frame: &mut TrapFrame, fault_addr: u64, fault: Option<FaultError>) {
     let p = current();
+    if fault == Some(FaultError::OutOfMemory) {
+        // The OOM killer has chosen: this process (SIGKILL is pending and
+        // ends it now), or another whose memory will come back: the access
+        // is tried again once it has had the CPU.
+        drop(p);
+        if !crate::signals::deliver_pending(frame) {
+            sched::yield_now();
+        }
+        return;
+    }
     let sig = match frame.vector {
         0 | 16 | 19 => SIGFPE,
         1 | 3 => SIGTRAP,
@@ -883,7 +912,7 @@ pub fn timer_signals(now: u64) {
     for p in due {
         {
             let mut t = p.real_timer.lock();
-            *t = if t.1 != 0 { (now + t.1, t.1) } else { (0, 0) };
+            *t = if t.1 != 0 { (now.saturating_add(t.1), t.1) } else { (0, 0) };
         }
         crate::signals::send(&p, 14, crate::signals::Siginfo::kernel(14));
     }

@@ -167,8 +167,10 @@ fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool
             return;
         }
         // init only receives the signals it handles (Linux's
-        // SIGNAL_UNKILLABLE), except the faults it causes itself.
-        if !forced && p.tgid == 1 && handler == SIG_DFL {
+        // SIGNAL_UNKILLABLE), except the faults it causes itself, and the
+        // ones it blocks (Linux never drops a blocked signal: sigwait
+        // takes it, or a handler set before unblocking).
+        if !forced && p.tgid == 1 && handler == SIG_DFL && s.mask & bit(sig) == 0 {
             return;
         }
         if sig >= SIGRTMIN {
@@ -250,9 +252,15 @@ fn lowest(set: u64) -> u8 {
 /// (tkill) before the process's, faults first, then by number; standard
 /// signals before real-time ones, which come by number and then in the
 /// order they were queued.
-fn dequeue(p: &Process, extra_mask: u64) -> Option<Siginfo> {
+/// Takes the next pending signal that `allowed` admits (None: the
+/// unblocked ones, for delivery): the thread's own standard signals first,
+/// then the process's, then queued real-time ones.
+fn dequeue(p: &Process, allowed: Option<u64>) -> Option<Siginfo> {
     let mut s = p.signals.lock();
-    let blocked = s.mask | extra_mask;
+    let blocked = match allowed {
+        Some(set) => !set,
+        None => s.mask,
+    };
     let standard = (1u64 << 31) - 1;
     let thread_ready = s.thread_pending & !blocked & standard;
     if thread_ready != 0 {
@@ -329,7 +337,7 @@ fn deliver_pending_slow(frame: &mut TrapFrame) -> bool {
     let Some(p) = process::try_current() else { return false };
     let mut delivered = false;
     loop {
-        let Some(info) = dequeue(&p, 0) else {
+        let Some(info) = dequeue(&p, None) else {
             let s = p.signals.lock();
             let anything = s.pending | s.thread_pending != 0 || !s.rt_queue.is_empty();
             p.signal_hint.store(anything, Ordering::Release);
@@ -337,6 +345,11 @@ fn deliver_pending_slow(frame: &mut TrapFrame) -> bool {
         };
         let sig = info.si_signo as u8;
         let action = p.sig_actions.lock()[(sig - 1) as usize];
+        if action[0] == SIG_DFL && p.tgid == 1 && sig != SIGKILL && sig != SIGSTOP && info.si_code <= 0 {
+            // A signal init blocked and then unblocked without a handler:
+            // as at generation, init is not killed by what others send.
+            continue;
+        }
         match action[0] {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
@@ -528,9 +541,16 @@ pub fn pending(p: &Process) -> u64 {
     s.pending | s.thread_pending | s.rt_queue.iter().fold(0u64, |m, i| m | bit(i.si_signo as u8))
 }
 
-/// Takes a pending signal in `set` (rt_sigtimedwait).
+/// Takes a pending signal in `set` (rt_sigtimedwait), blocked or not:
+/// waiting for blocked signals is what sigwait is for. SIGKILL and SIGSTOP
+/// are never taken this way.
 pub fn take_from_set(p: &Process, set: u64) -> Option<Siginfo> {
-    dequeue(p, !set)
+    dequeue(p, Some(waitable(set)))
+}
+
+/// The signals of `set` that sigwait may take (not SIGKILL or SIGSTOP).
+pub fn waitable(set: u64) -> u64 {
+    set & !(bit(SIGKILL) | bit(SIGSTOP))
 }
 
 /// SIGPIPE for a write to a pipe without readers: Linux sends it as

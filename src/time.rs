@@ -26,6 +26,18 @@ pub fn tsc_to_ns(ticks: u64) -> u64 {
     tsc::ticks_to_ns(ticks)
 }
 
+/// The monotonic time `ns` from now, saturating: a huge timeout is a
+/// deadline that never comes, not one that wrapped into the past.
+pub fn deadline_after(ns: u64) -> u64 {
+    monotonic_ns().saturating_add(ns)
+}
+
+/// An absolute CLOCK_REALTIME time (ns) as a monotonic deadline.
+pub fn deadline_from_realtime(wall_ns: u64) -> u64 {
+    let wall = i64::try_from(wall_ns).unwrap_or(i64::MAX);
+    deadline_after(wall.saturating_sub(realtime_ns()).max(0) as u64)
+}
+
 pub fn realtime_ns() -> i64 {
     BOOT_EPOCH_NS.load(Ordering::Relaxed) + monotonic_ns() as i64
 }

@@ -102,6 +102,11 @@ impl SharedAspace {
         self.space.lock()
     }
 
+    /// The lock if nobody holds it (the OOM killer looking at others).
+    pub fn try_lock(&self) -> Option<crate::sync::MutexGuard<'_, AddressSpace>> {
+        self.space.try_lock()
+    }
+
     /// Loads the page tables on this CPU.
     pub fn activate(&self) {
         crate::arch::user_pages::activate_root(self.root.load(core::sync::atomic::Ordering::Acquire));
@@ -130,6 +135,27 @@ impl AddressSpace {
             brk_start: 0,
             brk: 0,
         })
+    }
+
+    /// The space of a process whose memory is gone: no areas, the
+    /// kernel's tables. Takes no memory.
+    pub fn dead() -> Self {
+        AddressSpace {
+            vmas: VmaSet::new(MMAP_BOTTOM, MMAP_TOP),
+            pt: UserPageTable::kernel_only(),
+            brk_start: 0,
+            brk: 0,
+        }
+    }
+
+    /// Resident pages (for the OOM killer's choice and its report).
+    pub fn resident_pages(&self) -> usize {
+        self.pt.resident_pages()
+    }
+
+    /// Bytes of all the areas (total-vm).
+    pub fn total_vm(&self) -> u64 {
+        self.vmas.iter().map(|v| v.end - v.start).sum()
     }
 
     pub fn activate(&self) {
@@ -243,9 +269,12 @@ impl AddressSpace {
         child.brk = self.brk;
         let ranges: Vec<(u64, u64, bool)> = self.vmas.iter().map(|v| (v.start, v.end, !v.shared)).collect();
         for (s, e, cow) in ranges {
-            self.pt
-                .share_range_into(&mut child.pt, s, e, cow, mem::share_frame)
-                .map_err(|_| FaultError::OutOfMemory)?;
+            if self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).is_err() {
+                // Give back what the half-made copy took (its references
+                // to shared frames, its tables).
+                child.destroy();
+                return Err(FaultError::OutOfMemory);
+            }
         }
         Ok(child)
     }

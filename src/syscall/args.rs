@@ -47,6 +47,14 @@ impl UserAddr {
         self.0 == 0
     }
 
+    /// `[self, self + len)` lies in user space (Linux's access_ok). Calls
+    /// that may sleep check their buffers with this first, through
+    /// [`crate::files::UserDst`] and [`crate::files::UserSrc`]: a kernel
+    /// or wrapping address is EFAULT at once, not after the wait.
+    pub fn check_range(self, len: usize) -> Result<(), Errno> {
+        if uaccess::is_user_range(self.0, len) { Ok(()) } else { Err(Errno::EFAULT) }
+    }
+
     pub fn offset(self, by: u64) -> UserAddr {
         UserAddr(self.0.wrapping_add(by))
     }
@@ -78,6 +86,25 @@ impl UserAddr {
         self.write_bytes(bytes)
     }
 
+    /// A `struct timespec` duration or deadline in nanoseconds: EINVAL
+    /// unless valid, and clamped, never wrapped, past what u64 holds
+    /// (u64::MAX: never), as Linux clamps to KTIME_MAX. Every timespec a
+    /// syscall takes comes through here.
+    pub fn read_timespec_ns(self) -> Result<u64, Errno> {
+        self.read::<ringo_uapi::time::Timespec>()?.to_nanos_saturating().ok_or(Errno::EINVAL)
+    }
+
+    /// The same for a `struct timeval`.
+    pub fn read_timeval_ns(self) -> Result<u64, Errno> {
+        self.read::<ringo_uapi::time::Timeval>()?.to_nanos_saturating().ok_or(Errno::EINVAL)
+    }
+
+    /// select(2)'s timeval, which may spell seconds in `tv_usec`.
+    pub fn read_select_timeval_ns(self) -> Result<u64, Errno> {
+        let tv: ringo_uapi::time::Timeval = self.read()?;
+        tv.select_timespec().to_nanos_saturating().ok_or(Errno::EINVAL)
+    }
+
     /// A NUL-terminated string of at most `max - 1` bytes.
     pub fn read_cstr(self, max: usize) -> Result<Vec<u8>, Errno> {
         let mut buf = vec![0u8; max];
@@ -89,24 +116,61 @@ impl UserAddr {
         Ok(buf)
     }
 
-    /// A NULL-terminated array of string pointers (argv, envp).
-    pub fn read_str_array(self, max_items: usize) -> Result<Vec<Vec<u8>>, Errno> {
-        let mut out = Vec::new();
+    /// How many pointers a NULL-terminated array (argv, envp) holds;
+    /// E2BIG past `max`.
+    fn count_pointers(self, max: usize) -> Result<usize, Errno> {
         if self.is_null() {
-            return Ok(out);
+            return Ok(0);
         }
-        for i in 0.. {
-            if i >= max_items {
-                return Err(Errno::E2BIG);
-            }
+        for i in 0..=max {
             let p: u64 = self.offset(8 * i as u64).read()?;
             if p == 0 {
-                break;
+                return Ok(i);
             }
-            out.push(UserAddr(p).read_cstr(128 * 1024)?);
+        }
+        Err(Errno::E2BIG)
+    }
+}
+
+/// A list of strings copied in from user space (argv, envp).
+pub type Strings = Vec<Vec<u8>>;
+
+/// execve's argv and envp, copied in as Linux does (fs/exec.c): the
+/// pointers are counted first and charged a word each, then every string
+/// (at most MAX_ARG_STRLEN with its NUL) out of what is left of `space`
+/// (see ringo_fs::binfmt::stack::arg_space); past it, E2BIG. Each string
+/// takes the heap it needs, no more, and running out of heap is ENOMEM.
+pub fn read_exec_strings(argv: UserAddr, envp: UserAddr, space: usize) -> Result<(Strings, Strings), Errno> {
+    use ringo_fs::binfmt::stack::MAX_ARG_STRLEN;
+    let argc = argv.count_pointers(space / 8)?;
+    let envc = envp.count_pointers(space / 8)?;
+    // An empty argv still gets one (empty) string.
+    let pointers = (argc.max(1) + envc) * 8;
+    let mut left = space.checked_sub(pointers).filter(|&l| l > 0).ok_or(Errno::E2BIG)?;
+    let mut scratch = Vec::new();
+    scratch.try_reserve_exact(MAX_ARG_STRLEN).map_err(|_| Errno::ENOMEM)?;
+    scratch.resize(MAX_ARG_STRLEN, 0);
+    let mut read_all = |array: UserAddr, count: usize| -> Result<Strings, Errno> {
+        let mut out = Vec::new();
+        out.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        for i in 0..count {
+            let p: u64 = array.offset(8 * i as u64).read()?;
+            let n = uaccess::strncpy_from_user(&mut scratch, p).ok_or(Errno::EFAULT)?;
+            // n == MAX_ARG_STRLEN: no NUL within the longest allowed string.
+            if n >= MAX_ARG_STRLEN || n + 1 > left {
+                return Err(Errno::E2BIG);
+            }
+            left -= n + 1;
+            let mut s = Vec::new();
+            s.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+            s.extend_from_slice(&scratch[..n]);
+            out.push(s);
         }
         Ok(out)
-    }
+    };
+    let args = read_all(argv, argc)?;
+    let env = read_all(envp, envc)?;
+    Ok((args, env))
 }
 
 /// Types that may be copied to and from user memory byte for byte.
@@ -142,6 +206,10 @@ unsafe impl Pod for ringo_uapi::fs::Stat {}
 unsafe impl Pod for ringo_uapi::fs::Statx {}
 // SAFETY: as above.
 unsafe impl Pod for ringo_uapi::fs::Statfs {}
+// SAFETY: two i64: no padding, any value valid.
+unsafe impl Pod for ringo_uapi::time::Timespec {}
+// SAFETY: as above.
+unsafe impl Pod for ringo_uapi::time::Timeval {}
 // SAFETY: four i64 (two timespecs): no padding, any value valid.
 unsafe impl Pod for ringo_uapi::time::Itimerspec {}
 // SAFETY: arrays of Pod are Pod.

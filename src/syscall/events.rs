@@ -40,6 +40,8 @@ fn wait(epfd: Fd, events: UserAddr, max: i32, timeout_ms: i32) -> SysResult {
     if max <= 0 || max as usize > EP_MAX_EVENTS {
         return Err(Errno::EINVAL);
     }
+    // Before the wait, as Linux: a bad array must not eat the events.
+    events.check_range(max as usize * EpollEvent::SIZE)?;
     let ep = epoll::epoll_of(&*file(epfd)?).ok_or(Errno::EINVAL)?;
     let deadline = (timeout_ms >= 0).then(|| crate::time::monotonic_ns() + timeout_ms as u64 * 1_000_000);
     loop {

@@ -60,19 +60,20 @@ fn blocking<T>(f: &Arc<OpenFile>, want: PollEvents, mut op: impl FnMut() -> Resu
     }
 }
 
-fn read_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
-    blocking(f, PollEvents::IN, || f.read(&mut UserDst { addr, len }))
+fn read_file(f: &Arc<OpenFile>, dst: UserDst) -> SysResult {
+    blocking(f, PollEvents::IN, || f.read(&mut dst.clone()))
 }
 
 /// Writes all of a blocking write (a pipe may take it in pieces); EPIPE
 /// also raises SIGPIPE.
-fn write_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
+fn write_file(f: &Arc<OpenFile>, src: UserSrc) -> SysResult {
+    let len = ringo_fs::vfs::ReadBuf::len(&src);
     let mut total = 0;
     loop {
         // A fresh source per attempt: an object that read the bytes and
         // then said EAGAIN (eventfd) must see them again on the retry.
-        let (from, left) = (addr + total as u64, len - total);
-        match blocking(f, PollEvents::OUT, || f.write(&mut UserSrc { addr: from, len: left })) {
+        let rest = src.skip(total);
+        match blocking(f, PollEvents::OUT, || f.write(&mut rest.clone())) {
             Ok(n) => {
                 total += n;
                 // Count what the file took, not what it read from the
@@ -92,11 +93,25 @@ fn write_file(f: &Arc<OpenFile>, addr: u64, len: usize) -> SysResult {
 }
 
 pub fn read(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
-    read_file(&file(fd)?, buf.0, count.min(MAX_RW))
+    let f = file(fd)?;
+    readable(&f)?;
+    read_file(&f, UserDst::new(buf, count.min(MAX_RW))?)
 }
 
 pub fn write(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
-    write_file(&file(fd)?, buf.0, count.min(MAX_RW))
+    let f = file(fd)?;
+    writable(&f)?;
+    write_file(&f, UserSrc::new(buf, count.min(MAX_RW))?)
+}
+
+/// The mode checks Linux makes before it looks at the buffer (so a
+/// write-only descriptor is EBADF whatever the buffer).
+fn readable(f: &OpenFile) -> Result<(), Errno> {
+    if f.flags().readable() { Ok(()) } else { Err(Errno::EBADF) }
+}
+
+fn writable(f: &OpenFile) -> Result<(), Errno> {
+    if f.flags().writable() { Ok(()) } else { Err(Errno::EBADF) }
 }
 
 pub fn pipe(fds: UserAddr) -> SysResult {
@@ -128,52 +143,92 @@ pub fn pipe2(fds: UserAddr, flags: u32) -> SysResult {
 }
 
 pub fn pread64(fd: Fd, buf: UserAddr, count: usize, offset: i64) -> SysResult {
-    file(fd)?.pread(&mut UserDst { addr: buf.0, len: count.min(MAX_RW) }, offset)
+    let f = file(fd)?;
+    readable(&f)?;
+    f.positional(offset)?;
+    f.pread(&mut UserDst::new(buf, count.min(MAX_RW))?, offset)
 }
 
 pub fn pwrite64(fd: Fd, buf: UserAddr, count: usize, offset: i64) -> SysResult {
-    file(fd)?.pwrite(&mut UserSrc { addr: buf.0, len: count.min(MAX_RW) }, offset)
+    let f = file(fd)?;
+    writable(&f)?;
+    f.positional(offset)?;
+    f.pwrite(&mut UserSrc::new(buf, count.min(MAX_RW))?, offset)
 }
 
-fn iovecs(iov: UserAddr, count: i32) -> Result<Vec<[u64; 2]>, Errno> {
+/// The iovec array, every buffer checked before any I/O (Linux's
+/// import_iovec): `make` builds the checked buffer from (base, len).
+fn iovecs<B>(iov: UserAddr, count: i32, make: fn(UserAddr, usize) -> Result<B, Errno>) -> Result<Vec<B>, Errno> {
     if !(0..=1024).contains(&count) {
         return Err(Errno::EINVAL);
     }
-    let mut v = vec![[0u64; 2]; count as usize];
-    for (i, slot) in v.iter_mut().enumerate() {
-        *slot = iov.offset(16 * i as u64).read()?;
-        if slot[1] > isize::MAX as u64 {
+    let mut v = Vec::new();
+    v.try_reserve_exact(count as usize).map_err(|_| Errno::ENOMEM)?;
+    let mut total = 0usize;
+    for i in 0..count as u64 {
+        let [base, len]: [u64; 2] = iov.offset(16 * i).read()?;
+        if len > isize::MAX as u64 {
             return Err(Errno::EINVAL);
         }
+        // Linux trims the total to MAX_RW_COUNT.
+        let len = (len as usize).min(MAX_RW - total);
+        total += len;
+        v.push(make(UserAddr(base), len)?);
     }
     Ok(v)
 }
 
 /// readv/writev: `io` per buffer until one comes up short; an error after
 /// some bytes moved ends the call with what moved, as Linux does.
-fn vectored(fd: Fd, iov: UserAddr, count: i32, io: fn(&Arc<OpenFile>, u64, usize) -> SysResult) -> SysResult {
+fn vectored<B: Copy + BufLen>(
+    fd: Fd,
+    iov: UserAddr,
+    count: i32,
+    mode: fn(&OpenFile) -> Result<(), Errno>,
+    make: fn(UserAddr, usize) -> Result<B, Errno>,
+    io: fn(&Arc<OpenFile>, B) -> SysResult,
+) -> SysResult {
     let f = file(fd)?;
+    mode(&f)?;
     let mut total = 0;
-    for [base, len] in iovecs(iov, count)? {
-        let n = match io(&f, base, len as usize) {
+    for buf in iovecs(iov, count, make)? {
+        let len = buf.buf_len();
+        let n = match io(&f, buf) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
         };
         total += n;
-        if n < len as usize {
+        if n < len {
             break;
         }
     }
     Ok(total)
 }
 
+/// The length of a checked user buffer, either direction.
+trait BufLen {
+    fn buf_len(&self) -> usize;
+}
+
+impl BufLen for UserDst {
+    fn buf_len(&self) -> usize {
+        ringo_fs::vfs::WriteBuf::len(self)
+    }
+}
+
+impl BufLen for UserSrc {
+    fn buf_len(&self) -> usize {
+        ringo_fs::vfs::ReadBuf::len(self)
+    }
+}
+
 pub fn readv(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
-    vectored(fd, iov, count, read_file)
+    vectored(fd, iov, count, readable, UserDst::new, read_file)
 }
 
 pub fn writev(fd: Fd, iov: UserAddr, count: i32) -> SysResult {
-    vectored(fd, iov, count, write_file)
+    vectored(fd, iov, count, writable, UserSrc::new, write_file)
 }
 
 pub fn open(path: UserAddr, flags: u32, mode: u32) -> SysResult {
@@ -237,7 +292,7 @@ pub fn statx(dirfd: Fd, path: UserAddr, flags: u32, mask: u32, buf: UserAddr) ->
 }
 
 pub fn getdents64(fd: Fd, buf: UserAddr, count: usize) -> SysResult {
-    file(fd)?.getdents64(&mut UserDst { addr: buf.0, len: count })
+    file(fd)?.getdents64(&mut UserDst::new(buf, count)?)
 }
 
 pub fn fcntl(fd: Fd, cmd: u32, arg: u64) -> SysResult {
@@ -674,11 +729,7 @@ fn read_deadline(ts: UserAddr) -> Result<Option<u64>, Errno> {
     if ts.is_null() {
         return Ok(None);
     }
-    let [s, ns]: [i64; 2] = ts.read()?;
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(crate::time::monotonic_ns() + s as u64 * 1_000_000_000 + ns as u64))
+    Ok(Some(crate::time::deadline_after(ts.read_timespec_ns()?)))
 }
 
 /// Runs `f` with the signal mask `mask` (ppoll, pselect6), restoring the
@@ -766,15 +817,7 @@ fn do_select(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, deadline: O
 }
 
 pub fn select(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, tv: UserAddr) -> SysResult {
-    let deadline = if tv.is_null() {
-        None
-    } else {
-        let [s, us]: [i64; 2] = tv.read()?;
-        if s < 0 || !(0..1_000_000).contains(&us) {
-            return Err(Errno::EINVAL);
-        }
-        Some(crate::time::monotonic_ns() + s as u64 * 1_000_000_000 + us as u64 * 1000)
-    };
+    let deadline = if tv.is_null() { None } else { Some(crate::time::deadline_after(tv.read_select_timeval_ns()?)) };
     do_select(n, rfds, wfds, efds, deadline)
 }
 

@@ -268,17 +268,12 @@ fn deadline_of(timeout: UserAddr, absolute: bool, realtime: bool) -> Result<Opti
     if timeout.is_null() {
         return Ok(None);
     }
-    let [s, ns]: [i64; 2] = timeout.read()?;
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    let t = s as u64 * 1_000_000_000 + ns as u64;
-    let now = crate::time::monotonic_ns();
+    let t = timeout.read_timespec_ns()?;
     Ok(Some(if !absolute {
-        now + t
+        crate::time::deadline_after(t)
     } else if realtime {
         // An absolute CLOCK_REALTIME deadline, as monotonic time.
-        now + (t as i64 - crate::time::realtime_ns()).max(0) as u64
+        crate::time::deadline_from_realtime(t)
     } else {
         t
     }))

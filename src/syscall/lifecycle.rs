@@ -36,7 +36,11 @@ fn spawn(
 ) -> Result<Arc<Process>, Errno> {
     let parent = current();
     parent.save_user_registers();
-    let aspace = parent.aspace.lock().fork().map_err(|_| Errno::ENOMEM)?;
+    let forked = parent.aspace.lock().fork();
+    let aspace = forked.map_err(|_| {
+        crate::oom::out_of_memory();
+        Errno::ENOMEM
+    })?;
     let files = {
         let f = parent.files.lock();
         Files { table: f.table.clone(), cwd: f.cwd.clone() }
@@ -267,17 +271,22 @@ fn end_other_threads(me: &Arc<process::Process>) {
 pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     refuse_in_hp_mode()?;
     let path = path.read_cstr(super::args::PATH_MAX)?;
-    let mut argv = argv.read_str_array(64 * 1024)?;
-    let envp = envp.read_str_array(64 * 1024)?;
+    let stack_limit = current().rlimits.lock()[ringo_uapi::system::RLIMIT_STACK as usize].cur;
+    // The file name (AT_EXECFN) is charged to the same room, as on Linux.
+    let space = ringo_fs::binfmt::stack::arg_space(stack_limit).saturating_sub(path.len() + 1);
+    let (mut argv, envp) = super::args::read_exec_strings(argv, envp, space)?;
     let mut target = path.clone();
     let (mut name, mut bytes) = read_executable(&target)?;
     for _ in 0..4 {
         let Some((interp, arg)) = shebang(&bytes) else { break };
-        // argv becomes: interpreter [arg] script original-argv[1..].
-        let mut new_argv = alloc::vec![interp.clone()];
+        // argv becomes: interpreter [arg] script original-argv[1..]
+        // (moved, not copied: the heap they take is the caller's to fill).
+        let mut new_argv = Vec::new();
+        new_argv.try_reserve_exact(argv.len() + 2).map_err(|_| Errno::ENOMEM)?;
+        new_argv.push(interp.clone());
         new_argv.extend(arg);
         new_argv.push(target.clone());
-        new_argv.extend(argv.iter().skip(1).cloned());
+        new_argv.extend(argv.drain(..).skip(1));
         argv = new_argv;
         target = interp;
         (name, bytes) = read_executable(&target)?;
@@ -285,6 +294,14 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     let (mut loaded, stack) = exec::load(&name, Arc::new(bytes), &argv, &envp).map_err(|e| e.errno())?;
     if !exec::write_stack(&mut loaded.aspace, loaded.stack_pointer, &stack) {
         return Err(Errno::ENOMEM);
+    }
+    // argv joined with NULs for /proc/self/cmdline, while failing is
+    // still possible.
+    let mut cmdline = Vec::new();
+    cmdline.try_reserve_exact(argv.iter().map(|a| a.len() + 1).sum()).map_err(|_| Errno::ENOMEM)?;
+    for a in &argv {
+        cmdline.extend_from_slice(a);
+        cmdline.push(0);
     }
     // No way back from here.
     let me = current();
@@ -302,14 +319,7 @@ pub fn execve(path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
         }
     }
     me.signals.lock().altstack = [0; 3];
-    {
-        let mut cmdline = Vec::new();
-        for a in &argv {
-            cmdline.extend_from_slice(a);
-            cmdline.push(0);
-        }
-        *me.image.lock() = Image { exe: name, auxv: loaded.auxv, cmdline };
-    }
+    *me.image.lock() = Image { exe: name, auxv: loaded.auxv, cmdline };
     // The name becomes the new program's (Linux: the file name's base).
     *me.comm.lock() = [0; 16];
     me.fs_base.store(0, Ordering::Relaxed);
@@ -360,6 +370,10 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
     let mut any = false;
     for pid in kids {
         let Some(c) = process::lookup(pid) else { continue };
+        if process::is_claimed(&c) {
+            // Another waiter is reaping it: not ours to see any more.
+            continue;
+        }
         let matches = match which {
             Which::Any => true,
             Which::Pid(p) => p == pid,
@@ -373,6 +387,9 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
         match c.state() {
             // A process is dead when its last thread is.
             TaskState::Zombie if options & WEXITED != 0 && c.group.ended.load(Ordering::Acquire) => {
+                // Read after `ended`, which the exiting thread sets after
+                // the status: the earlier read may predate it.
+                let status = c.wait_status.load(Ordering::Acquire);
                 let code = if status & 0x7f == 0 {
                     1
                 } else if status & 0x80 != 0 {
@@ -385,8 +402,9 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
             TaskState::Stopped
                 if options & WUNTRACED != 0 && c.state_change_unreported.load(Ordering::Acquire) != 0 =>
             {
-                if options & WNOWAIT == 0 {
-                    c.state_change_unreported.store(0, Ordering::Release);
+                if options & WNOWAIT == 0 && c.state_change_unreported.swap(0, Ordering::AcqRel) == 0 {
+                    // Another waiter reported it.
+                    continue;
                 }
                 return Ok(Some(Found { child: c, status, code: 5, reap: false }));
             }
@@ -394,8 +412,8 @@ fn find_child(me: &Process, which: Which, options: i32) -> Result<Option<Found>,
                 && status == 0xffff
                 && c.state_change_unreported.load(Ordering::Acquire) != 0 =>
             {
-                if options & WNOWAIT == 0 {
-                    c.state_change_unreported.store(0, Ordering::Release);
+                if options & WNOWAIT == 0 && c.state_change_unreported.swap(0, Ordering::AcqRel) == 0 {
+                    continue;
                 }
                 return Ok(Some(Found { child: c, status, code: 6, reap: false }));
             }
@@ -410,6 +428,10 @@ fn wait_common(which: Which, options: i32) -> Result<Option<Found>, Errno> {
     loop {
         if let Some(found) = find_child(&me, which, options)? {
             if found.reap {
+                if !process::claim_zombie(&found.child) {
+                    // Another thread of ours took it first: look again.
+                    continue;
+                }
                 process::reap(&found.child);
             }
             return Ok(Some(found));

@@ -223,16 +223,9 @@ pub fn rt_sigtimedwait(set: UserAddr, info: UserAddr, timeout: UserAddr, size: u
     if size != 8 {
         return Err(Errno::EINVAL);
     }
-    let set: u64 = set.read()?;
-    let deadline = if timeout.is_null() {
-        None
-    } else {
-        let [s, ns]: [i64; 2] = timeout.read()?;
-        if s < 0 || !(0..1_000_000_000).contains(&ns) {
-            return Err(Errno::EINVAL);
-        }
-        Some(crate::time::monotonic_ns() + (s as u64) * 1_000_000_000 + ns as u64)
-    };
+    let set = signals::waitable(set.read()?);
+    let deadline =
+        if timeout.is_null() { None } else { Some(crate::time::deadline_after(timeout.read_timespec_ns()?)) };
     let me = current();
     loop {
         if let Some(si) = signals::take_from_set(&me, set) {
@@ -309,20 +302,18 @@ pub fn setitimer(which: i32, new: UserAddr, old: UserAddr) -> SysResult {
         };
         old.write(&v)?;
     }
-    let [is, iu, vs, vu]: [i64; 4] = if new.is_null() { [0; 4] } else { new.read()? };
-    if [is, iu, vs, vu].iter().any(|&x| x < 0) || iu >= 1_000_000 || vu >= 1_000_000 {
-        return Err(Errno::EINVAL);
-    }
-    let ns = |s: i64, u: i64| s as u64 * 1_000_000_000 + u as u64 * 1000;
-    let value = ns(vs, vu);
+    // struct itimerval: it_interval, then it_value.
+    let (interval, value) =
+        if new.is_null() { (0, 0) } else { (new.read_timeval_ns()?, new.offset(16).read_timeval_ns()?) };
     if let Some(t) = cpu_itimer(&me, which) {
         t.armed.store(false, Ordering::Release);
-        t.interval_ns.store(ns(is, iu), Ordering::Release);
-        t.left_ns.store(value as i64, Ordering::Release);
+        // The tick adds it to a signed count: at most i64::MAX.
+        t.interval_ns.store(interval.min(i64::MAX as u64), Ordering::Release);
+        t.left_ns.store(i64::try_from(value).unwrap_or(i64::MAX), Ordering::Release);
         t.armed.store(value != 0, Ordering::Release);
         return Ok(0);
     }
-    *me.real_timer.lock() = if value == 0 { (0, 0) } else { (crate::time::monotonic_ns() + value, ns(is, iu)) };
+    *me.real_timer.lock() = if value == 0 { (0, 0) } else { (crate::time::deadline_after(value), interval) };
     Ok(0)
 }
 

@@ -1,5 +1,6 @@
 //! Clocks and sleeping.
 
+use ringo_uapi::time::Timespec;
 use ringo_uapi::{Errno, SysResult};
 
 use super::UserAddr;
@@ -61,17 +62,9 @@ pub fn time(tloc: UserAddr) -> SysResult {
     Ok(s as usize)
 }
 
-fn read_timespec(addr: UserAddr) -> Result<i64, Errno> {
-    let [s, ns]: [i64; 2] = addr.read()?;
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(s.saturating_mul(1_000_000_000).saturating_add(ns))
-}
-
 /// Sleeps; on a signal, EINTR with the time left in `rem`.
 fn sleep_for(ns: u64, rem: UserAddr) -> SysResult {
-    let deadline = time::monotonic_ns().saturating_add(ns);
+    let deadline = time::deadline_after(ns);
     if crate::sched::sleep_until(deadline).is_err() {
         if !rem.is_null() {
             rem.write(&timespec(deadline.saturating_sub(time::monotonic_ns()) as i64))?;
@@ -82,15 +75,18 @@ fn sleep_for(ns: u64, rem: UserAddr) -> SysResult {
 }
 
 pub fn nanosleep(req: UserAddr, rem: UserAddr) -> SysResult {
-    let d = read_timespec(req)?;
-    sleep_for(d as u64, rem)
+    sleep_for(req.read_timespec_ns()?, rem)
 }
 
 pub fn clock_nanosleep(clock: i32, flags: i32, req: UserAddr, rem: UserAddr) -> SysResult {
     let now = now_ns(clock)?;
-    let t = read_timespec(req)?;
-    let wait = if flags & TIMER_ABSTIME != 0 { t.saturating_sub(now).max(0) } else { t };
-    sleep_for(wait as u64, if flags & TIMER_ABSTIME == 0 { rem } else { UserAddr(0) })
+    let t = req.read_timespec_ns()?;
+    let wait = if flags & TIMER_ABSTIME != 0 {
+        i64::try_from(t).unwrap_or(i64::MAX).saturating_sub(now).max(0) as u64
+    } else {
+        t
+    };
+    sleep_for(wait, if flags & TIMER_ABSTIME == 0 { rem } else { UserAddr(0) })
 }
 
 const SIGEV_SIGNAL: i32 = 0;
@@ -167,16 +163,14 @@ fn clock_now(clock: TimerClock) -> u64 {
 
 fn itimerspec_now(t: &crate::process::PosixTimer) -> [i64; 4] {
     let left = if t.next == 0 { 0 } else { t.next.saturating_sub(clock_now(t.clock)).max(1) };
-    let [is, ins] = timespec(t.interval as i64);
-    let [vs, vns] = timespec(left as i64);
-    [is, ins, vs, vns]
+    // From u64: a clamped value stays huge rather than turning negative.
+    let (i, v) = (Timespec::from_nanos(t.interval), Timespec::from_nanos(left));
+    [i.tv_sec, i.tv_nsec, v.tv_sec, v.tv_nsec]
 }
 
 pub fn timer_settime(id: i32, flags: i32, new: UserAddr, old: UserAddr) -> SysResult {
-    let [is, ins, vs, vns]: [i64; 4] = new.read()?;
-    if [is, vs].iter().any(|&x| x < 0) || !(0..1_000_000_000).contains(&ins) || !(0..1_000_000_000).contains(&vns) {
-        return Err(Errno::EINVAL);
-    }
+    // struct itimerspec: it_interval, then it_value.
+    let (interval, value) = (new.read_timespec_ns()?, new.offset(16).read_timespec_ns()?);
     let me = crate::process::current();
     let clock = me.group.timers.lock().get(&id).ok_or(Errno::EINVAL)?.clock;
     // Read before the timer lock: a CPU clock may look at other threads.
@@ -186,16 +180,15 @@ pub fn timer_settime(id: i32, flags: i32, new: UserAddr, old: UserAddr) -> SysRe
     if !old.is_null() {
         old.write(&itimerspec_now(t))?;
     }
-    let value = vs as u64 * 1_000_000_000 + vns as u64;
-    t.interval = is as u64 * 1_000_000_000 + ins as u64;
+    t.interval = interval;
     t.next = if value == 0 {
         0
     } else if flags & TIMER_ABSTIME != 0 {
         let base = if t.realtime { time::realtime_ns() } else { now as i64 };
         // (CPU clocks: `now` is already that clock's.)
-        now + (value as i64 - base).max(1) as u64
+        now.saturating_add(i64::try_from(value).unwrap_or(i64::MAX).saturating_sub(base).max(1) as u64)
     } else {
-        now + value
+        now.saturating_add(value)
     };
     t.overrun = 0;
     Ok(0)

@@ -58,6 +58,18 @@ impl Timespec {
     }
 }
 
+impl Timespec {
+    /// A timeout or deadline from user space as Linux takes it: None
+    /// (EINVAL) unless valid; a valid time beyond u64 nanoseconds saturates
+    /// to `u64::MAX`, "never", as Linux clamps to KTIME_MAX.
+    pub const fn to_nanos_saturating(&self) -> Option<u64> {
+        if !self.is_valid() {
+            return None;
+        }
+        Some((self.tv_sec as u64).saturating_mul(NSEC_PER_SEC as u64).saturating_add(self.tv_nsec as u64))
+    }
+}
+
 /// `struct timeval` (`__kernel_old_timeval` on x86-64): gettimeofday, rusage.
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -73,6 +85,24 @@ impl Timeval {
 
     pub const fn is_valid(&self) -> bool {
         self.tv_sec >= 0 && self.tv_usec >= 0 && self.tv_usec < USEC_PER_SEC
+    }
+
+    /// select(2)'s reading: Linux folds whole seconds of `tv_usec` into
+    /// `tv_sec` first (so only a negative result is invalid), then takes
+    /// the timespec.
+    pub const fn select_timespec(&self) -> Timespec {
+        Timespec {
+            tv_sec: self.tv_sec.saturating_add(self.tv_usec / USEC_PER_SEC),
+            tv_nsec: (self.tv_usec % USEC_PER_SEC) * 1000,
+        }
+    }
+
+    /// As [`Timespec::to_nanos_saturating`].
+    pub const fn to_nanos_saturating(&self) -> Option<u64> {
+        if !self.is_valid() {
+            return None;
+        }
+        Some((self.tv_sec as u64).saturating_mul(NSEC_PER_SEC as u64).saturating_add(self.tv_usec as u64 * 1000))
     }
 }
 
@@ -141,6 +171,28 @@ mod tests {
         ] {
             assert_same(&defs, name, value as i128);
         }
+    }
+
+    #[test]
+    fn user_timeouts_are_checked_and_clamped_not_wrapped() {
+        let ts = |tv_sec, tv_nsec| Timespec { tv_sec, tv_nsec };
+        assert_eq!(ts(1, 5).to_nanos_saturating(), Some(1_000_000_005));
+        assert_eq!(ts(0, 0).to_nanos_saturating(), Some(0));
+        // 18446744074 s times 1e9 wraps u64 to about 0.3 s.
+        assert_eq!(ts(18_446_744_074, 0).to_nanos_saturating(), Some(u64::MAX));
+        assert_eq!(ts(i64::MAX, 999_999_999).to_nanos_saturating(), Some(u64::MAX));
+        assert_eq!(ts(-1, 0).to_nanos_saturating(), None);
+        assert_eq!(ts(0, -1).to_nanos_saturating(), None);
+        assert_eq!(ts(0, 1_000_000_000).to_nanos_saturating(), None);
+        let tv = |tv_sec, tv_usec| Timeval { tv_sec, tv_usec };
+        assert_eq!(tv(2, 3).to_nanos_saturating(), Some(2_000_003_000));
+        assert_eq!(tv(18_446_744_074, 0).to_nanos_saturating(), Some(u64::MAX));
+        assert_eq!(tv(0, 1_000_000).to_nanos_saturating(), None);
+        assert_eq!(tv(-5, 0).to_nanos_saturating(), None);
+        // select takes 1.5 s spelt in microseconds; a negative total is invalid.
+        assert_eq!(tv(0, 1_500_000).select_timespec().to_nanos_saturating(), Some(1_500_000_000));
+        assert_eq!(tv(0, -1).select_timespec().to_nanos_saturating(), None);
+        assert_eq!(tv(i64::MAX, 2_000_000).select_timespec().to_nanos_saturating(), Some(u64::MAX));
     }
 
     #[test]

@@ -33,6 +33,16 @@ pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// quarter of the default 8 MiB RLIMIT_STACK, as Linux allows.
 pub const ARG_SPACE: usize = 8 * 1024 * 1024 / 4;
 
+/// Linux's ARG_MAX: the least room execve gives whatever RLIMIT_STACK says.
+pub const ARG_MAX: usize = 32 * 4096;
+
+/// The room for strings and pointers an execve may use under a stack
+/// limit of `rlimit_stack` bytes: a quarter of it, as Linux, at least
+/// [`ARG_MAX`], and at most [`ARG_SPACE`] (all the initial stack holds).
+pub fn arg_space(rlimit_stack: u64) -> usize {
+    (rlimit_stack / 4).clamp(ARG_MAX as u64, ARG_SPACE as u64) as usize
+}
+
 const WORD: u64 = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -308,3 +308,12 @@ fn lowest_possible_top_still_works() {
     assert_eq!(memory(&stack).parse().argv, argv);
     assert_eq!(build(USER_END, &spec(&argv, &[], &[])).map(|s| s.rsp % 16), Ok(0));
 }
+
+#[test]
+fn arg_space_is_a_quarter_of_the_stack_limit_within_arg_max_and_the_stack() {
+    assert_eq!(stack::arg_space(8 << 20), 2 << 20);
+    assert_eq!(stack::arg_space(1 << 20), 256 << 10);
+    assert_eq!(stack::arg_space(256 << 10), stack::ARG_MAX);
+    assert_eq!(stack::arg_space(0), stack::ARG_MAX);
+    assert_eq!(stack::arg_space(u64::MAX), ARG_SPACE);
+}

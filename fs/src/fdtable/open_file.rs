@@ -159,7 +159,9 @@ impl OpenFile {
         self.io.write_at(at, buf, flags)
     }
 
-    fn positional(&self, offset: i64) -> Result<u64, Errno> {
+    /// The checks pread/pwrite make of their offset: ESPIPE where the file
+    /// has no position, EINVAL for a negative one.
+    pub fn positional(&self, offset: i64) -> Result<u64, Errno> {
         if !self.seekable {
             return Err(Errno::ESPIPE);
         }

@@ -80,6 +80,34 @@ impl UserPageTable {
         Ok(UserPageTable { pml4, ring0 })
     }
 
+    /// Tables that map nothing of their own: the kernel's root, for a
+    /// process whose memory is gone (it needs no frame, so an exit under
+    /// memory exhaustion can still give its memory back). Nothing can be
+    /// mapped into it.
+    pub fn kernel_only() -> Self {
+        UserPageTable { pml4: kernel_pml4_phys(), ring0: false }
+    }
+
+    fn is_kernel_only(&self) -> bool {
+        self.pml4 == kernel_pml4_phys()
+    }
+
+    /// How many user pages are mapped (resident, each counted once here
+    /// even when shared copy-on-write, as Linux's RSS).
+    pub fn resident_pages(&self) -> usize {
+        fn count(phys: u64, level: u32) -> usize {
+            table(phys)
+                .iter()
+                .filter(|e| !e.is_unused())
+                .map(|e| if level == 1 { 1 } else { count(e.addr().as_u64(), level - 1) })
+                .sum()
+        }
+        if self.is_kernel_only() {
+            return 0;
+        }
+        (0..256).map(|i| &table(self.pml4)[i]).filter(|e| !e.is_unused()).map(|e| count(e.addr().as_u64(), 3)).sum()
+    }
+
     pub fn is_active(&self) -> bool {
         x86_64::registers::control::Cr3::read().0.start_address().as_u64() == self.pml4
     }
@@ -106,6 +134,9 @@ impl UserPageTable {
             if e.is_unused() {
                 if !create {
                     return Ok(None);
+                }
+                if self.is_kernel_only() {
+                    return Err(PagingError::OutOfFrames);
                 }
                 let f = mem::alloc_frames(1).ok_or(PagingError::OutOfFrames)?;
                 *table(f) = PageTable::new();
@@ -259,6 +290,9 @@ impl UserPageTable {
 
     /// Frees the lower-half tables (leaf frames must be unmapped first).
     pub fn destroy(self) {
+        if self.is_kernel_only() {
+            return;
+        }
         tlb::wait_until_unused(self.pml4);
         fn free_level(phys: u64, level: u32) {
             if level > 1 {

@@ -1,0 +1,66 @@
+//! No program can panic, hang or starve the kernel (issue 15): the C
+//! programs that once did (qemu-tests/programs/c/), booted as init, each
+//! checking that it gets what Linux gives instead (they pass natively too,
+//! programs_native.rs).
+
+use qemu_tests::guest_test::{GuestRun, program};
+use qemu_tests::test_programs;
+
+const TIMEOUT_SECS: u64 = 90;
+
+fn run_c(name: &str, cpus: u32) -> GuestRun {
+    program(test_programs::c(name)).smp(cpus).timeout_secs(TIMEOUT_SECS).run()
+}
+
+/// Two threads waitpid the same exiting child, 2000 times on two CPUs: one
+/// gets it, the other ECHILD (the kernel once panicked: "reaped twice").
+#[test]
+fn racing_waiters_reap_a_child_once() {
+    run_c("waitrace", 2).expect_program_ok("waitrace");
+}
+
+/// sigwaitinfo takes a blocked pending signal at once (the kernel once spun
+/// for ever, freezing the guest); sigtimedwait polls with a zero timeout
+/// and is ended by a signal from another process.
+#[test]
+fn sigwait_takes_blocked_signals() {
+    run_c("sigwait", 1).expect_program_ok("sigwait");
+}
+
+/// A buffer outside user space is EFAULT before a call can sleep: a read
+/// from the console once waited for input for ever.
+#[test]
+fn bad_buffers_fail_before_blocking() {
+    run_c("badbuf", 1).expect_program_ok("badbuf");
+}
+
+/// Huge timeouts sleep until a signal instead of wrapping to a short one
+/// (ppoll once returned after 0.3 s); invalid times are EINVAL.
+#[test]
+fn huge_timeouts_are_clamped_not_wrapped() {
+    run_c("timeouts", 1).expect_program_ok("timeouts");
+}
+
+/// execve with 5000 and 100000 one-byte arguments runs (5000 once
+/// exhausted the kernel heap: 128 KiB per string) and E2BIG comes only
+/// past Linux's limits.
+#[test]
+fn execve_takes_arguments_up_to_arg_max() {
+    run_c("bigargs", 1).expect_program_ok("bigargs");
+}
+
+/// A child that touches memory until none is left is OOM-killed (SIGKILL,
+/// status 137, Linux's log line), not the kernel or init, and its memory
+/// comes back: /proc/meminfo before and after, three rounds, -m 64.
+#[test]
+fn memory_exhaustion_kills_the_biggest_process_and_frees_it() {
+    let run = program(test_programs::c("oom")).memory_mib(64).timeout_secs(TIMEOUT_SECS).run();
+    run.expect_program_ok("oom");
+    run.check(
+        run.serial().lines().filter(|l| l.starts_with("Out of memory: Killed process ")).count() == 3,
+        "one `Out of memory: Killed process` line per round",
+    );
+    for round in 0..3 {
+        run.line_containing(&format!("oom: round {round}: child status 137"));
+    }
+}

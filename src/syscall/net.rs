@@ -206,11 +206,11 @@ pub fn sendto(fd: Fd, buf: UserAddr, len: usize, flags: u32, addr: UserAddr, ale
     let to = if addr.is_null() { None } else { Some(read_addr(addr, alen)?) };
     let nonblock = flags & MSG_DONTWAIT != 0;
     let len = len.min(super::fs::MAX_RW);
+    // Checked before any wait; a fresh copy per attempt.
+    let src = UserSrc::new(buf, len)?;
     let r = match &s.proto {
-        Proto::Udp(u) => {
-            blocking(&f, &s, nonblock, PollEvents::OUT, || u.send(&s, &mut UserSrc { addr: buf.0, len }, to))
-        }
-        Proto::Tcp(_) => blocking(&f, &s, nonblock, PollEvents::OUT, || f.write(&mut UserSrc { addr: buf.0, len })),
+        Proto::Udp(u) => blocking(&f, &s, nonblock, PollEvents::OUT, || u.send(&s, &mut { src }, to)),
+        Proto::Tcp(_) => blocking(&f, &s, nonblock, PollEvents::OUT, || f.write(&mut { src })),
     };
     if r == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
         crate::signals::sigpipe(&crate::process::current());
@@ -226,16 +226,14 @@ pub fn recvfrom(fd: Fd, buf: UserAddr, len: usize, flags: u32, addr: UserAddr, l
     let nonblock = flags & MSG_DONTWAIT != 0;
     let peek = flags & MSG_PEEK != 0;
     let len = len.min(super::fs::MAX_RW);
+    let dst = UserDst::new(buf, len)?;
     match &s.proto {
         Proto::Udp(u) => {
-            let (n, from) =
-                blocking(&f, &s, nonblock, PollEvents::IN, || u.recv(&s, &mut UserDst { addr: buf.0, len }, peek))?;
+            let (n, from) = blocking(&f, &s, nonblock, PollEvents::IN, || u.recv(&s, &mut { dst }, peek))?;
             write_addr(addr, lenptr, from)?;
             Ok(n)
         }
-        Proto::Tcp(t) => {
-            blocking(&f, &s, nonblock, PollEvents::IN, || t.recv(&s, &mut UserDst { addr: buf.0, len }, peek))
-        }
+        Proto::Tcp(t) => blocking(&f, &s, nonblock, PollEvents::IN, || t.recv(&s, &mut { dst }, peek)),
     }
 }
 
@@ -284,10 +282,10 @@ pub fn recvmsg(fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
     let nonblock = flags & MSG_DONTWAIT != 0;
     let peek = flags & MSG_PEEK != 0;
     if let Some(&(base, len)) = vecs.iter().find(|(_, l)| *l > 0) {
+        let dst = UserDst::new(UserAddr(base), len)?;
         match &s.proto {
             Proto::Udp(u) => {
-                let (n, from) =
-                    blocking(&f, &s, nonblock, PollEvents::IN, || u.recv(&s, &mut UserDst { addr: base, len }, peek))?;
+                let (n, from) = blocking(&f, &s, nonblock, PollEvents::IN, || u.recv(&s, &mut { dst }, peek))?;
                 total = n;
                 if m.name != 0 {
                     let bytes = SockaddrIn::new(from.0, from.1).to_bytes();
@@ -297,8 +295,7 @@ pub fn recvmsg(fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
                 }
             }
             Proto::Tcp(t) => {
-                total =
-                    blocking(&f, &s, nonblock, PollEvents::IN, || t.recv(&s, &mut UserDst { addr: base, len }, peek))?;
+                total = blocking(&f, &s, nonblock, PollEvents::IN, || t.recv(&s, &mut { dst }, peek))?;
             }
         }
     }

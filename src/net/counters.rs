@@ -126,6 +126,5 @@ pub fn proc_ringo_net() -> String {
         let name = alloc::format!("drop_{}", r.name());
         row(&name, &|c| c.drops[r.index()].load(Ordering::Relaxed));
     }
-    let _ = writeln!(out, "{:<20} {:>12}", "free_buffers", super::frames::free_buffers());
     out
 }

@@ -74,6 +74,3 @@ pub fn init() {
     });
 }
 
-pub fn free_buffers() -> usize {
-    POOL.get().map_or(0, |p| p.len())
-}

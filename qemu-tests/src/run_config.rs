@@ -81,13 +81,21 @@ impl FromStr for Machine {
 
 /// The kernel command line: `ringo.mode=hp` when `hp`, `init=INIT` when
 /// given and `words` choose no init themselves, then `words` (kernel words,
-/// then `--` and init's arguments, passed through as they are).
+/// then `--` and init's arguments). An argument of init's with spaces in it
+/// (or an empty one) is put in double quotes, which the kernel's parser
+/// removes as Linux's does, so `sh -c 'echo a; echo b'` reaches init as
+/// three arguments. (A double quote inside an argument cannot be passed.)
 pub fn kernel_cmdline(hp: bool, init: Option<&str>, words: &[String]) -> String {
     let kernel_words = words.iter().take_while(|w| *w != "--");
     let chosen = kernel_words.clone().any(|w| w.starts_with("init="));
     let init = init.filter(|_| !chosen).map(|path| format!("init={path}"));
     let hp = hp.then(|| "ringo.mode=hp".to_string());
-    hp.into_iter().chain(init).chain(words.iter().cloned()).collect::<Vec<_>>().join(" ")
+    let separator = words.iter().position(|w| w == "--");
+    let words = words.iter().enumerate().map(|(i, w)| {
+        let for_init = separator.is_some_and(|s| i > s);
+        if for_init && (w.is_empty() || w.contains(char::is_whitespace)) { format!("\"{w}\"") } else { w.clone() }
+    });
+    hp.into_iter().chain(init).chain(words).collect::<Vec<_>>().join(" ")
 }
 
 pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
@@ -260,6 +268,8 @@ mod tests {
     #[test]
     fn cmdline_puts_mode_and_init_first() {
         assert_eq!(kernel_cmdline(false, None, &[]), "");
+        let sh: Vec<String> = ["--", "-c", "echo a; echo b", ""].iter().map(|s| s.to_string()).collect();
+        assert_eq!(kernel_cmdline(false, Some("/bin/sh"), &sh), "init=/bin/sh -- -c \"echo a; echo b\" \"\"");
         assert_eq!(kernel_cmdline(true, None, &words("quiet")), "ringo.mode=hp quiet");
         assert_eq!(kernel_cmdline(false, Some("/bin/app"), &[]), "init=/bin/app");
         assert_eq!(

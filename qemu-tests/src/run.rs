@@ -62,10 +62,35 @@ fn qemu_command(cfg: &RunConfig, accel: Accel) -> Command {
     command
 }
 
+/// QEMU gets SIGKILL when the launcher's thread that started it dies,
+/// however the launcher ends (SIGTERM, SIGHUP, a crash).
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    const PR_SET_PDEATHSIG: i32 = 1;
+    const SIGKILL: u64 = 9;
+    unsafe extern "C" {
+        /// prctl(2), from the C library std links anyway.
+        fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    }
+    // SAFETY: the closure runs in the child between fork and exec and calls
+    // only prctl, which is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            if prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Starts QEMU for `cfg` with `stdin`, its stdout and stderr piped.
 fn spawn(cfg: &RunConfig, accel: Accel, stdin: Stdio) -> Result<Child, Error> {
     let mut command = qemu_command(cfg, accel);
     command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if cfg.owns_terminal_session {
+        die_with_parent(&mut command);
+    }
     command.spawn().map_err(|source| match source.kind() {
         io::ErrorKind::NotFound if cfg.netns.is_none() => Error::QemuNotFound { program: cfg.qemu.clone() },
         _ => Error::QemuSpawn { program: command.get_program().into(), source },
@@ -75,7 +100,7 @@ fn spawn(cfg: &RunConfig, accel: Accel, stdin: Stdio) -> Result<Child, Error> {
 /// Runs the guest once with `accel`, no questions asked.
 pub fn run_with(cfg: &RunConfig, accel: Accel) -> Result<Outcome, Error> {
     let started = Instant::now();
-    let stdin = if cfg.interactive { Stdio::inherit() } else { Stdio::null() };
+    let stdin = if cfg.interactive || cfg.owns_terminal_session { Stdio::inherit() } else { Stdio::null() };
     let mut child = spawn(cfg, accel, stdin)?;
 
     // In interactive mode QEMU puts the terminal in raw mode, where a bare

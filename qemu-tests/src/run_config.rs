@@ -135,6 +135,10 @@ pub struct RunConfig {
     pub echo: bool,
     /// Print the launcher's own `ringo: accelerator ...` lines.
     pub announce: bool,
+    /// The `ringo` command's own: QEMU reads our stdin even when it is not
+    /// a terminal (`echo ls | ringo run` types `ls` on the console), and
+    /// dies with us (a SIGTERM or SIGHUP to the launcher ends the guest).
+    pub owns_terminal_session: bool,
     pub extra_args: Vec<OsString>,
 }
 
@@ -161,6 +165,7 @@ impl RunConfig {
             interactive: false,
             echo: false,
             announce: true,
+            owns_terminal_session: false,
             extra_args: Vec::new(),
         }
     }

@@ -71,6 +71,7 @@ fn run(args: &RunArgs, archive: Option<&TempArchive>) -> Result<i32, Error> {
         None => build_kernel(args.profile)?,
     };
     let mut config = args.config(kernel, std::io::stdin().is_terminal());
+    config.owns_terminal_session = true;
     if let Some(archive) = archive {
         config.initrd = Some(archive.path().to_path_buf());
     }

@@ -44,6 +44,9 @@ missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v gcc >/dev/null || missing+=(gcc)
+# GNU cpio and xz: independent readers the launcher's tests check against.
+command -v cpio >/dev/null || missing+=(cpio)
+command -v xz >/dev/null || missing+=(xz-utils)
 # The launcher packs /bin/busybox itself, so that path, not the PATH, counts.
 [ -x /bin/busybox ] || missing+=(busybox-static)
 # The socket tests' host-side clients.

@@ -22,4 +22,5 @@ pub mod ramfs;
 pub mod readiness;
 pub mod timerfd;
 pub mod tty;
+pub mod unix;
 pub mod vfs;

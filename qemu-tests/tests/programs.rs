@@ -4,6 +4,7 @@
 //! report, strace) say what Linux would.
 
 use qemu_tests::guest_test::{GuestRun, program};
+use qemu_tests::net::Net;
 use qemu_tests::test_programs;
 
 /// What process.c expects as its arguments (its EXPECTED_ARGS).
@@ -89,4 +90,12 @@ fn rust_std_program() {
     run.line_containing("rust-hello: hello from Rust std");
     run.line_containing("rust-hello: read back 22 bytes");
     run.line_containing("rust-hello: the directory holds note.txt sub");
+}
+
+/// Bad arguments to every AF_INET socket call, with the user network up
+/// (so an address of the guest's own is there besides the loopback).
+#[test]
+fn socket_calls_with_bad_arguments() {
+    let run = program(test_programs::c("socket_errors")).net(Net::User { forwards: vec![] }).run();
+    run.expect_program_ok("socket_errors");
 }

@@ -920,8 +920,7 @@ mod net_channels {
             .args([PORTS[0].to_string(), PORTS[1].to_string(), BYTES.to_string()])
             .smp(2)
             .net(user_net(vec![PortForward::tcp(hosts[0], PORTS[0]), PortForward::tcp(hosts[1], PORTS[1])]));
-        let mut guest = started(boot, &format!("net_channels: cpu 0 listening {}", PORTS[0]));
-        guest.expect(&format!("net_channels: cpu 1 listening {}", PORTS[1]));
+        let guest = started(boot, &format!("net_channels: listening on {} (cpu 0) and {} (cpu 1)", PORTS[0], PORTS[1]));
         let answers: Vec<Result<String, String>> = thread::scope(|scope| {
             let handles: Vec<_> = hosts.iter().map(|&p| scope.spawn(move || send(localhost(p)))).collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a sender panicked".into()))).collect()

@@ -25,6 +25,9 @@ pub struct CpuCounters {
     pub queued: AtomicU64,
     /// Dropped: channel full, or no buffer in the pool.
     pub channel_drops: AtomicU64,
+    /// Packets whose flow channel was full, sent the slow way (the stack's
+    /// default channel, drained after the flow's).
+    pub overflows: AtomicU64,
     /// Readers woken because they had asked.
     pub wakeups: AtomicU64,
     /// Packets smoltcp processed on this CPU (TCP/UDP segments and the rest).
@@ -47,6 +50,7 @@ static COUNTERS: [CpuCounters; MAX_CPUS] = [const {
         classified: AtomicU64::new(0),
         queued: AtomicU64::new(0),
         channel_drops: AtomicU64::new(0),
+        overflows: AtomicU64::new(0),
         wakeups: AtomicU64::new(0),
         segments: AtomicU64::new(0),
         no_neighbor: AtomicU64::new(0),
@@ -118,6 +122,7 @@ pub fn proc_ringo_net() -> String {
     row("classified", &|c| c.classified.load(Ordering::Relaxed));
     row("queued", &|c| c.queued.load(Ordering::Relaxed));
     row("channel_drops", &|c| c.channel_drops.load(Ordering::Relaxed));
+    row("overflows", &|c| c.overflows.load(Ordering::Relaxed));
     row("wakeups", &|c| c.wakeups.load(Ordering::Relaxed));
     row("segments", &|c| c.segments.load(Ordering::Relaxed));
     row("no_neighbor", &|c| c.no_neighbor.load(Ordering::Relaxed));

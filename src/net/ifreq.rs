@@ -10,6 +10,10 @@ use ringo_uapi::net::*;
 
 use super::Interface;
 
+/// Copies from and to the caller's memory (the system-call layer's).
+pub type ReadUser<'a> = &'a dyn Fn(u64, &mut [u8]) -> Result<(), Errno>;
+pub type WriteUser<'a> = &'a dyn Fn(u64, &[u8]) -> Result<(), Errno>;
+
 /// An interface as these calls see it.
 struct If {
     name: &'static str,
@@ -52,12 +56,7 @@ fn sockaddr(a: Ipv4Addr) -> [u8; 16] {
 
 /// Handles `cmd` for a socket; `read`/`write` reach the user's argument.
 /// None: not an interface ioctl.
-pub fn ioctl(
-    cmd: u32,
-    read: &dyn Fn(u64, &mut [u8]) -> Result<(), Errno>,
-    write: &dyn Fn(u64, &[u8]) -> Result<(), Errno>,
-    arg: u64,
-) -> Option<Result<usize, Errno>> {
+pub fn ioctl(cmd: u32, read: ReadUser<'_>, write: WriteUser<'_>, arg: u64) -> Option<Result<usize, Errno>> {
     let known = [
         SIOCGIFCONF,
         SIOCGIFFLAGS,
@@ -77,12 +76,7 @@ pub fn ioctl(
     Some(answer(cmd, read, write, arg))
 }
 
-fn answer(
-    cmd: u32,
-    read: &dyn Fn(u64, &mut [u8]) -> Result<(), Errno>,
-    write: &dyn Fn(u64, &[u8]) -> Result<(), Errno>,
-    arg: u64,
-) -> Result<usize, Errno> {
+fn answer(cmd: u32, read: ReadUser<'_>, write: WriteUser<'_>, arg: u64) -> Result<usize, Errno> {
     let all = interfaces();
     if cmd == SIOCGIFCONF {
         let mut conf = [0u8; IFCONF_SIZE];

@@ -17,6 +17,7 @@ pub mod route;
 mod setup;
 pub mod socket;
 pub mod stack;
+pub mod unix;
 
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU32, Ordering};

@@ -94,25 +94,48 @@ pub fn request(iface: &super::Interface, ip: Ipv4Addr, from: Option<Ipv4Addr>) {
     });
 }
 
+/// Queues a copy of `packet`; Err(frame) when the channel is full.
+fn push_frame(channel: &Channel<Frame>, frame: Frame, key: u64) -> Result<(), Frame> {
+    let c = counters::this_cpu();
+    let outcome = channel.push(frame)?;
+    c.queued.fetch_add(1, Ordering::Relaxed);
+    if outcome.wake {
+        c.wakeups.fetch_add(1, Ordering::Relaxed);
+        ringo_fs::readiness::wake(key);
+    }
+    Ok(())
+}
+
 fn push(channel: &Channel<Frame>, packet: &[u8], key: u64) {
     let c = counters::this_cpu();
     let Some(frame) = Frame::copy_of(packet) else {
         c.channel_drops.fetch_add(1, Ordering::Relaxed);
         return;
     };
-    match channel.push(frame) {
-        Ok(outcome) => {
-            c.queued.fetch_add(1, Ordering::Relaxed);
-            if outcome.wake {
-                c.wakeups.fetch_add(1, Ordering::Relaxed);
-                ringo_fs::readiness::wake(key);
-            }
-        }
+    if push_frame(channel, frame, key).is_err() {
         // TCP retransmits; counted where it can be seen.
-        Err(_) => {
-            c.channel_drops.fetch_add(1, Ordering::Relaxed);
-        }
+        c.channel_drops.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// A packet for a known flow: its channel, or when that is full the slow
+/// path, the default channel of the flow's stack, whose processing drains
+/// the flow's channel before it (order kept). Dropped, and counted, only
+/// when both are full.
+fn push_flow(flow: &super::stack::Flow, packet: &[u8]) {
+    let c = counters::this_cpu();
+    let Some(frame) = Frame::copy_of(packet) else {
+        c.channel_drops.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let Err(frame) = push_frame(&flow.channel, frame, flow.wake_key()) else { return };
+    c.overflows.fetch_add(1, Ordering::Relaxed);
+    let Some(s) = stack::stack(flow.home) else { return };
+    if push_frame(&s.default, frame, s.key).is_err() {
+        c.channel_drops.fetch_add(1, Ordering::Relaxed);
+    }
+    // The reader processes its full channel, and so the slow path too.
+    ringo_fs::readiness::wake(flow.wake_key());
 }
 
 fn to_stack_default(s: &stack::Stack, packet: &[u8]) {
@@ -128,7 +151,7 @@ pub fn dispatch(packet: &[u8]) {
     };
     if let Some(k) = key {
         if let Some(flow) = flows::flow(&k) {
-            push(&flow.channel, packet, flow.wake_key());
+            push_flow(&flow, packet);
             return;
         }
         match flows::listener(&k) {
@@ -139,7 +162,7 @@ pub fn dispatch(packet: &[u8]) {
                 return;
             }
             Some(Target::Flow(flow)) => {
-                push(&flow.channel, packet, flow.wake_key());
+                push_flow(&flow, packet);
                 return;
             }
             None => {}

@@ -56,11 +56,14 @@ pub struct Flow {
     /// Who to wake when a packet arrives and the reader asked: the
     /// socket's wait key (the listener's until accept() made the socket).
     pub key: AtomicU64,
+    /// The CPU whose stack holds the flow's socket: where an overflowing
+    /// packet goes (that stack's default channel).
+    pub home: usize,
 }
 
 impl Flow {
-    pub fn new(key: u64) -> Arc<Flow> {
-        Arc::new(Flow { channel: Channel::new(FLOW_CHANNEL), key: AtomicU64::new(key) })
+    pub fn new(key: u64, home: usize) -> Arc<Flow> {
+        Arc::new(Flow { channel: Channel::new(FLOW_CHANNEL), key: AtomicU64::new(key), home })
     }
 
     pub fn wake_key(&self) -> u64 {
@@ -110,10 +113,41 @@ static STACKS: spin::Once<Vec<Stack>> = spin::Once::new();
 /// The packet sources of one `run`: the default channel, then the
 /// caller's flow, then orphans'.
 struct ChannelDevice<'a> {
+    /// The stack's default channel first, then flow channels.
     sources: &'a [&'a Channel<Frame>],
     /// Listening ports whose backlog is full: their SYNs are dropped here,
     /// as Linux drops them (the client retries), not reset by smoltcp.
     full_ports: &'a [u16],
+    /// A packet of a known flow found on the default channel (its own
+    /// channel was full when it came): that channel's older packets go
+    /// first, then this one, so the flow's order is kept.
+    detour: Option<(Arc<Flow>, Frame)>,
+}
+
+impl<'a> ChannelDevice<'a> {
+    fn new(sources: &'a [&'a Channel<Frame>], full_ports: &'a [u16]) -> Self {
+        ChannelDevice { sources, full_ports, detour: None }
+    }
+
+    fn next_packet(&mut self) -> Option<Frame> {
+        if let Some((flow, _)) = &self.detour {
+            if let Some(f) = flow.channel.pop() {
+                return Some(f);
+            }
+            return self.detour.take().map(|(_, held)| held);
+        }
+        let (from_default, f) = self.sources.iter().enumerate().find_map(|(i, c)| c.pop().map(|f| (i == 0, f)))?;
+        if from_default
+            && let Some(key) = ringo_net::flow::classify_ipv4(f.bytes()).key()
+            && let Some(flow) = flows::flow(&key)
+            && !flow.channel.is_empty()
+        {
+            let first = flow.channel.pop();
+            self.detour = Some((flow, f));
+            return first.or_else(|| self.detour.take().map(|(_, held)| held));
+        }
+        Some(f)
+    }
 }
 
 /// A TCP SYN (without ACK) to one of `ports`.
@@ -158,7 +192,7 @@ impl Device for ChannelDevice<'_> {
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Rx, Tx)> {
         loop {
-            let f = self.sources.iter().find_map(|c| c.pop())?;
+            let f = self.next_packet()?;
             if is_syn_to(f.bytes(), self.full_ports) {
                 counters::this_cpu().backlog_drops.fetch_add(1, Ordering::Relaxed);
                 continue;
@@ -195,7 +229,7 @@ pub fn init(cpus: usize) {
             .map(|cpu| {
                 let mut cfg = Config::new(HardwareAddress::Ip);
                 cfg.random_seed = seed(cpu);
-                let mut dev = ChannelDevice { sources: &[], full_ports: &[] };
+                let mut dev = ChannelDevice::new(&[], &[]);
                 let mut iface = Interface::new(cfg, &mut dev, now());
                 iface.update_ip_addrs(|a| {
                     let _ = a.push(IpCidr::new(IpAddress::v4(127, 0, 0, 1), 8));
@@ -280,7 +314,7 @@ impl Stack {
         for _ in 0..INGRESS_BUDGET {
             self.serve_backlogs(inner);
             let full = inner.full_ports();
-            let mut dev = ChannelDevice { sources, full_ports: &full };
+            let mut dev = ChannelDevice::new(sources, &full);
             let Inner { iface, sockets, .. } = inner;
             if iface.poll_ingress_single(t, &mut dev, sockets) == PollIngressSingleResult::None {
                 break;
@@ -290,7 +324,7 @@ impl Stack {
     }
 
     fn egress(&self, inner: &mut Inner, sources: &[&Channel<Frame>]) {
-        let mut dev = ChannelDevice { sources, full_ports: &[] };
+        let mut dev = ChannelDevice::new(sources, &[]);
         let t = now();
         {
             let Inner { iface, sockets, .. } = inner;
@@ -359,7 +393,7 @@ impl Stack {
                 match (s.local_endpoint(), s.remote_endpoint()) {
                     (Some(l), Some(r)) => {
                         let key = flow_key(l, r);
-                        let flow = Flow::new(b.listener_key);
+                        let flow = Flow::new(b.listener_key, self.cpu);
                         // Its handshake's last ACK must wake the listener.
                         flow.channel.arm();
                         if flows::register(key, flow.clone()) {

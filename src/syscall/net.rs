@@ -19,6 +19,13 @@ use super::{Fd, UserAddr, file, install};
 use crate::files::{UserDst, UserSrc};
 use crate::net::socket::{Proto, Socket};
 
+mod unix;
+
+/// Linux's bounds for socket(2): families, types, inet protocols.
+const NPROTO: i32 = 46;
+const SOCK_MAX: u32 = 11;
+const IPPROTO_MAX: i32 = 263;
+
 /// The socket behind `fd`: ENOTSOCK for other files.
 fn socket_of(fd: Fd) -> Result<(Arc<OpenFile>, Arc<Socket>), Errno> {
     let f = file(fd)?;
@@ -49,41 +56,48 @@ fn blocking<T>(
     }
 }
 
-/// A user `sockaddr` of `len` bytes as an IPv4 address and port.
-fn read_addr(addr: UserAddr, len: u32) -> Result<(Ipv4Addr, u16), Errno> {
-    if addr.is_null() {
-        return Err(Errno::EFAULT);
-    }
-    if (len as usize) < 2 || len as usize > 128 {
+/// The longest address a call copies in (Linux's sockaddr_storage).
+const SOCKADDR_MAX: usize = 128;
+
+/// Copies a user `sockaddr` of `len` bytes in, as Linux's
+/// move_addr_to_kernel: a length past [`SOCKADDR_MAX`] is EINVAL before
+/// the copy, a bad pointer EFAULT; nothing is copied for 0.
+fn copy_addr(addr: UserAddr, len: u32) -> Result<[u8; SOCKADDR_MAX], Errno> {
+    let mut b = [0u8; SOCKADDR_MAX];
+    if len as usize > SOCKADDR_MAX {
         return Err(Errno::EINVAL);
     }
-    let mut b = [0u8; SockaddrIn::SIZE];
-    let n = (len as usize).min(SockaddrIn::SIZE);
-    addr.read_bytes(&mut b[..n])?;
-    let family = u16::from_ne_bytes([b[0], b[1]]);
-    if family != AF_INET {
-        return Err(Errno::EAFNOSUPPORT);
-    }
+    addr.read_bytes(&mut b[..len as usize])?;
+    Ok(b)
+}
+
+/// A user `sockaddr` of `len` bytes as an IPv4 address and port: copied,
+/// then its length and family judged as inet's bind and connect do.
+fn read_addr(addr: UserAddr, len: u32) -> Result<(Ipv4Addr, u16), Errno> {
+    let b = copy_addr(addr, len)?;
     if (len as usize) < SockaddrIn::SIZE {
         return Err(Errno::EINVAL);
     }
-    let sa = SockaddrIn::from_bytes(&b).ok_or(Errno::EINVAL)?;
+    if u16::from_ne_bytes([b[0], b[1]]) != AF_INET {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let sa = SockaddrIn::from_bytes(&b[..SockaddrIn::SIZE]).ok_or(Errno::EINVAL)?;
     Ok((sa.addr(), sa.port()))
 }
 
 /// Writes an address to a user `sockaddr` whose room is in `*lenptr`, and
-/// the full length back to `*lenptr`, as Linux does (truncating).
+/// the full length back to `*lenptr`, as Linux's move_addr_to_user does
+/// (truncating; no room, nothing written but the length).
 fn write_addr(addr: UserAddr, lenptr: UserAddr, value: (Ipv4Addr, u16)) -> Result<(), Errno> {
-    if addr.is_null() || lenptr.is_null() {
-        return Ok(());
-    }
     let room: u32 = lenptr.read()?;
     if (room as i32) < 0 {
         return Err(Errno::EINVAL);
     }
     let bytes = SockaddrIn::new(value.0, value.1).to_bytes();
     let n = (room as usize).min(bytes.len());
-    addr.write_bytes(&bytes[..n])?;
+    if n > 0 {
+        addr.write_bytes(&bytes[..n])?;
+    }
     lenptr.write(&(SockaddrIn::SIZE as u32))
 }
 
@@ -92,7 +106,18 @@ pub fn socket(domain: i32, ty: u32, protocol: i32) -> SysResult {
     if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
+    // Linux's order: the family's range, the type's, then inet's protocol range.
+    if !(0..NPROTO).contains(&domain) {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    if kind >= SOCK_MAX {
+        return Err(Errno::EINVAL);
+    }
+    if domain as u16 == AF_UNIX {
+        return unix::socket(ty, protocol);
+    }
     let node = match (domain as u16, kind) {
+        (AF_INET, _) if !(0..IPPROTO_MAX).contains(&protocol) => return Err(Errno::EINVAL),
         (AF_INET, SOCK_STREAM) if protocol == 0 || protocol == IPPROTO_TCP => Socket::tcp(),
         (AF_INET, SOCK_DGRAM) if protocol == 0 || protocol == IPPROTO_UDP => Socket::udp(),
         (AF_INET, SOCK_STREAM | SOCK_DGRAM) => return Err(Errno::EPROTONOSUPPORT),
@@ -106,6 +131,9 @@ pub fn socket(domain: i32, ty: u32, protocol: i32) -> SysResult {
 }
 
 pub fn socketpair(domain: i32, _ty: u32, _protocol: i32, sv: UserAddr) -> SysResult {
+    if domain as u16 == AF_UNIX {
+        return unix::socketpair(_ty, _protocol, sv);
+    }
     if sv.is_null() {
         return Err(Errno::EFAULT);
     }
@@ -115,6 +143,9 @@ pub fn socketpair(domain: i32, _ty: u32, _protocol: i32, sv: UserAddr) -> SysRes
 }
 
 pub fn bind(fd: Fd, addr: UserAddr, len: u32) -> SysResult {
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::bind(&u, addr, len);
+    }
     let (_, s) = socket_of(fd)?;
     let (ip, port) = read_addr(addr, len)?;
     match &s.proto {
@@ -125,9 +156,13 @@ pub fn bind(fd: Fd, addr: UserAddr, len: u32) -> SysResult {
 }
 
 pub fn listen(fd: Fd, backlog: i32) -> SysResult {
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::listen(&u, backlog);
+    }
     let (_, s) = socket_of(fd)?;
     match &s.proto {
-        Proto::Tcp(t) => t.listen(&s, backlog.clamp(0, SOMAXCONN as i32))?,
+        // As Linux: a negative backlog is taken unsigned, so the most.
+        Proto::Tcp(t) => t.listen(&s, (backlog as u32).min(SOMAXCONN) as i32)?,
         Proto::Udp(_) => return Err(Errno::EOPNOTSUPP),
     }
     Ok(0)
@@ -136,6 +171,9 @@ pub fn listen(fd: Fd, backlog: i32) -> SysResult {
 pub fn accept4(fd: Fd, addr: UserAddr, lenptr: UserAddr, flags: u32) -> SysResult {
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
+    }
+    if let Some((f, u)) = unix::of(fd)? {
+        return unix::accept4(&f, &u, addr, lenptr, flags);
     }
     let (f, s) = socket_of(fd)?;
     let Proto::Tcp(t) = &s.proto else { return Err(Errno::EOPNOTSUPP) };
@@ -150,7 +188,9 @@ pub fn accept4(fd: Fd, addr: UserAddr, lenptr: UserAddr, flags: u32) -> SysResul
     let peer = new.peer();
     let oflags = O_RDWR | if flags & SOCK_NONBLOCK != 0 { O_NONBLOCK } else { 0 };
     let nf = OpenFile::new(new, OpenFlags(oflags), alloc::vec::Vec::from(&b"socket:"[..]))?;
-    if let Some(p) = peer {
+    if let Some(p) = peer
+        && !addr.is_null()
+    {
         write_addr(addr, lenptr, p)?;
     }
     install(nf, flags & SOCK_CLOEXEC != 0)
@@ -161,6 +201,9 @@ pub fn accept(fd: Fd, addr: UserAddr, lenptr: UserAddr) -> SysResult {
 }
 
 pub fn connect(fd: Fd, addr: UserAddr, len: u32) -> SysResult {
+    if let Some((f, u)) = unix::of(fd)? {
+        return unix::connect(&f, &u, addr, len);
+    }
     let (f, s) = socket_of(fd)?;
     let (ip, port) = read_addr(addr, len)?;
     match &s.proto {
@@ -184,26 +227,36 @@ pub fn connect(fd: Fd, addr: UserAddr, len: u32) -> SysResult {
 }
 
 pub fn getsockname(fd: Fd, addr: UserAddr, lenptr: UserAddr) -> SysResult {
-    let (_, s) = socket_of(fd)?;
-    if addr.is_null() || lenptr.is_null() {
-        return Err(Errno::EFAULT);
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::getsockname(&u, addr, lenptr);
     }
+    let (_, s) = socket_of(fd)?;
     write_addr(addr, lenptr, s.local().unwrap_or((Ipv4Addr::UNSPECIFIED, 0)))?;
     Ok(0)
 }
 
 pub fn getpeername(fd: Fd, addr: UserAddr, lenptr: UserAddr) -> SysResult {
-    let (_, s) = socket_of(fd)?;
-    if addr.is_null() || lenptr.is_null() {
-        return Err(Errno::EFAULT);
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::getpeername(&u, addr, lenptr);
     }
-    write_addr(addr, lenptr, s.peer().ok_or(Errno::ENOTCONN)?)?;
+    let (_, s) = socket_of(fd)?;
+    // ENOTCONN before the pointers are looked at, as Linux.
+    let peer = s.peer().ok_or(Errno::ENOTCONN)?;
+    write_addr(addr, lenptr, peer)?;
     Ok(0)
 }
 
 pub fn sendto(fd: Fd, buf: UserAddr, len: usize, flags: u32, addr: UserAddr, alen: u32) -> SysResult {
+    if let Some((f, u)) = unix::of(fd)? {
+        return unix::sendto(&f, &u, buf, len, flags, addr, alen);
+    }
     let (f, s) = socket_of(fd)?;
-    let to = if addr.is_null() { None } else { Some(read_addr(addr, alen)?) };
+    // TCP copies the address in and ignores it; UDP judges it.
+    let to = match &s.proto {
+        _ if addr.is_null() => None,
+        Proto::Tcp(_) => copy_addr(addr, alen).map(|_| None)?,
+        Proto::Udp(_) => Some(read_addr(addr, alen)?),
+    };
     let nonblock = flags & MSG_DONTWAIT != 0;
     let len = len.min(super::fs::MAX_RW);
     // Checked before any wait; a fresh copy per attempt.
@@ -219,6 +272,9 @@ pub fn sendto(fd: Fd, buf: UserAddr, len: usize, flags: u32, addr: UserAddr, ale
 }
 
 pub fn recvfrom(fd: Fd, buf: UserAddr, len: usize, flags: u32, addr: UserAddr, lenptr: UserAddr) -> SysResult {
+    if let Some((f, u)) = unix::of(fd)? {
+        return unix::recvfrom(&f, &u, buf, len, flags, addr, lenptr);
+    }
     let (f, s) = socket_of(fd)?;
     if !addr.is_null() {
         let _: u32 = lenptr.read()?;
@@ -230,7 +286,9 @@ pub fn recvfrom(fd: Fd, buf: UserAddr, len: usize, flags: u32, addr: UserAddr, l
     match &s.proto {
         Proto::Udp(u) => {
             let (n, from) = blocking(&f, &s, nonblock, PollEvents::IN, || u.recv(&s, &mut { dst }, peek))?;
-            write_addr(addr, lenptr, from)?;
+            if !addr.is_null() {
+                write_addr(addr, lenptr, from)?;
+            }
             Ok(n)
         }
         Proto::Tcp(t) => blocking(&f, &s, nonblock, PollEvents::IN, || t.recv(&s, &mut { dst }, peek)),
@@ -253,14 +311,29 @@ fn iovecs(msg: &Msghdr) -> Result<alloc::vec::Vec<(u64, usize)>, Errno> {
     Ok(v)
 }
 
+/// A message's name length as Linux's copy_msghdr_from_user takes it:
+/// 0 without a name, negative EINVAL, clamped to [`SOCKADDR_MAX`].
+fn name_len(m: &Msghdr) -> Result<u32, Errno> {
+    match m.namelen as i32 {
+        _ if m.name == 0 => Ok(0),
+        n if n < 0 => Err(Errno::EINVAL),
+        n => Ok((n as u32).min(SOCKADDR_MAX as u32)),
+    }
+}
+
 pub fn sendmsg(fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
+    if let Some((f, u)) = unix::of(fd)? {
+        return unix::sendmsg(&f, &u, msg, flags);
+    }
+    socket_of(fd)?;
     let m: Msghdr = msg.read()?;
+    let namelen = name_len(&m)?;
     let mut total = 0usize;
     for (base, len) in iovecs(&m)? {
         if len == 0 {
             continue;
         }
-        match sendto(fd, UserAddr(base), len, flags, UserAddr(m.name), m.namelen) {
+        match sendto(fd, UserAddr(base), len, flags, UserAddr(m.name), namelen) {
             Ok(n) => {
                 total += n;
                 if n < len {
@@ -275,9 +348,12 @@ pub fn sendmsg(fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
 }
 
 pub fn recvmsg(fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
+    if let Some((f, u)) = unix::of(fd)? {
+        return unix::recvmsg(&f, &u, msg, flags);
+    }
+    let (f, s) = socket_of(fd)?;
     let mut m: Msghdr = msg.read()?;
     let vecs = iovecs(&m)?;
-    let (f, s) = socket_of(fd)?;
     let mut total = 0usize;
     let nonblock = flags & MSG_DONTWAIT != 0;
     let peek = flags & MSG_PEEK != 0;
@@ -306,12 +382,16 @@ pub fn recvmsg(fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
 }
 
 pub fn shutdown(fd: Fd, how: i32) -> SysResult {
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::shutdown(&u, how);
+    }
     let (_, s) = socket_of(fd)?;
     if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
         return Err(Errno::EINVAL);
     }
     match &s.proto {
         Proto::Tcp(t) => t.shutdown(how)?,
+        Proto::Udp(_) if s.peer().is_none() => return Err(Errno::ENOTCONN),
         Proto::Udp(_) => {}
     }
     if how != SHUT_WR {
@@ -327,8 +407,24 @@ fn read_int(val: UserAddr, len: u32) -> Result<i32, Errno> {
     val.read()
 }
 
+/// An IP-level option: an int, or a single byte (none: 0), as Linux's
+/// do_ip_setsockopt takes them.
+fn read_ip_int(val: UserAddr, len: u32) -> Result<i32, Errno> {
+    match len {
+        0 => Ok(0),
+        1..=3 => val.read::<u8>().map(i32::from),
+        _ => val.read(),
+    }
+}
+
 pub fn setsockopt(fd: Fd, level: i32, name: i32, val: UserAddr, len: u32) -> SysResult {
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::setsockopt(&u, level, name, val, len);
+    }
     let (_, s) = socket_of(fd)?;
+    if (len as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
     match (level, name) {
         (SOL_SOCKET, SO_LINGER) => {
             if (len as usize) < 8 {
@@ -379,11 +475,11 @@ pub fn setsockopt(fd: Fd, level: i32, name: i32, val: UserAddr, len: u32) -> Sys
             }
         }
         (IPPROTO_IP, IP_TOS) => {
-            let v = read_int(val, len)?;
+            let v = read_ip_int(val, len)?;
             s.set_options(|o| o.tos = v as u32 & 0xff);
         }
         (IPPROTO_IP, IP_TTL) => {
-            read_int(val, len)?;
+            read_ip_int(val, len)?;
         }
         (IPPROTO_IPV6, _) => return Err(Errno::ENOPROTOOPT),
         _ => return Err(Errno::ENOPROTOOPT),
@@ -392,6 +488,9 @@ pub fn setsockopt(fd: Fd, level: i32, name: i32, val: UserAddr, len: u32) -> Sys
 }
 
 pub fn getsockopt(fd: Fd, level: i32, name: i32, val: UserAddr, lenptr: UserAddr) -> SysResult {
+    if let Some((_, u)) = unix::of(fd)? {
+        return unix::getsockopt(&u, level, name, val, lenptr);
+    }
     let (_, s) = socket_of(fd)?;
     let room: u32 = lenptr.read()?;
     if (room as i32) < 0 {
@@ -399,6 +498,11 @@ pub fn getsockopt(fd: Fd, level: i32, name: i32, val: UserAddr, lenptr: UserAddr
     }
     let o = s.options();
     let tcp = matches!(s.proto, Proto::Tcp(_));
+    // A level the protocol does not know goes to IP, which says EOPNOTSUPP.
+    let own = if tcp { IPPROTO_TCP } else { IPPROTO_UDP };
+    if level != SOL_SOCKET && level != IPPROTO_IP && level != own {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let int: i32 = match (level, name) {
         (SOL_SOCKET, SO_TYPE) => (if tcp { SOCK_STREAM } else { SOCK_DGRAM }) as i32,
         (SOL_SOCKET, SO_ERROR) => s.take_error() as i32,
@@ -454,7 +558,9 @@ pub fn getsockopt(fd: Fd, level: i32, name: i32, val: UserAddr, lenptr: UserAddr
         _ => return Err(Errno::ENOPROTOOPT),
     };
     let n = (room as usize).min(4);
-    val.write_bytes(&int.to_ne_bytes()[..n])?;
+    if n > 0 {
+        val.write_bytes(&int.to_ne_bytes()[..n])?;
+    }
     lenptr.write(&(n as u32))?;
     Ok(0)
 }

@@ -14,6 +14,8 @@
 
 #include "check.h"
 
+static pthread_barrier_t listening;
+
 struct flow {
 	int cpu;
 	int port;
@@ -43,8 +45,7 @@ static void *reader(void *arg)
 	/* The socket is made on the reader's CPU: its home stack is there. */
 	f->listen_fd = listen_on(f->port);
 	CHECK(f->listen_fd >= 0);
-	printf("net_channels: cpu %d listening %d\n", f->cpu, f->port);
-	fflush(stdout);
+	pthread_barrier_wait(&listening);
 	int c = accept(f->listen_fd, 0, 0);
 	CHECK(c >= 0);
 	char buf[16384];
@@ -109,8 +110,14 @@ int main(int argc, char **argv)
 		{.cpu = cpus - 1, .port = self ? 47101 : atoi(argv[2]), .bytes = self ? 1 << 20 : atol(argv[3])},
 	};
 	pthread_t readers[2], clients[2];
+	pthread_barrier_init(&listening, 0, 3);
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&readers[i], 0, reader, &flows[i]) == 0);
+	/* One line once both listen, so the test can wait for it. */
+	pthread_barrier_wait(&listening);
+	printf("net_channels: listening on %d (cpu %d) and %d (cpu %d)\n", flows[0].port, flows[0].cpu,
+	       flows[1].port, flows[1].cpu);
+	fflush(stdout);
 	if (self)
 		for (int i = 0; i < 2; i++)
 			CHECK(pthread_create(&clients[i], 0, client, &flows[i]) == 0);

@@ -3,13 +3,20 @@
  * /tmp) and on abstract names (a leading NUL, nothing in the file
  * system), the addresses accept/recvfrom/getsockname report, message
  * boundaries, EOF after the peer closes, and a socketpair over which the
- * parent passes a pipe's read end (SCM_RIGHTS) that the child then reads. */
+ * parent passes a pipe's read end (SCM_RIGHTS) that the child then reads.
+ * Then the errors Linux gives for bad arguments and states (addresses,
+ * types, control messages, a closed or shut-down peer), autobind's name,
+ * seqpacket records, and poll's IN/OUT/HUP/RDHUP on each side. */
 #include "check.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -302,6 +309,197 @@ static void socketpair_rights(void)
 	close(dgram[1]);
 }
 
+/* The poll(2) events of one descriptor, for everything asked. */
+static short events_of(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP};
+	CHECK_EQ(poll(&p, 1, 0), p.revents ? 1 : 0);
+	return p.revents;
+}
+
+/* Sends `fd` with the control message's length and type as given. */
+static ssize_t send_control(int sock, int fd, size_t cmsg_len, int level, int type)
+{
+	char byte = 'x';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof control.buf};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = level;
+	cmsg->cmsg_type = type;
+	cmsg->cmsg_len = cmsg_len;
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+	return sendmsg(sock, &msg, MSG_DONTWAIT);
+}
+
+static void bad_arguments(void)
+{
+	printf("unix_sockets: bad arguments\n");
+	fflush(stdout);
+	ERR(socket(AF_UNIX, SOCK_STREAM, 2), EPROTONOSUPPORT);
+	ERR(socket(AF_UNIX, SOCK_RDM, 0), ESOCKTNOSUPPORT);
+	ERR(socketpair(AF_UNIX, SOCK_STREAM, 0, NULL), EFAULT);
+
+	struct sockaddr_un sa;
+	socklen_t len = make_addr(&sa, "bad.sock", 0);
+	int s = OK(socket(AF_UNIX, SOCK_STREAM, 0));
+	/* Addresses: too short, too long, another family, unreadable. */
+	ERR(bind(s, (struct sockaddr *)&sa, 1), EINVAL);
+	ERR(bind(s, (struct sockaddr *)&sa, sizeof sa + 1), EINVAL);
+	ERR(bind(s, (struct sockaddr *)&sa, 200), EINVAL);
+	ERR(bind(s, NULL, sizeof sa), EFAULT);
+	sa.sun_family = AF_INET;
+	ERR(bind(s, (struct sockaddr *)&sa, len), EINVAL);
+	sa.sun_family = AF_UNIX;
+	struct sockaddr_un nodir;
+	socklen_t nodir_len = make_addr(&nodir, "no/such/dir.sock", 0);
+	ERR(bind(s, (struct sockaddr *)&nodir, nodir_len), ENOENT);
+	ERR(connect(s, (struct sockaddr *)&nodir, nodir_len), ENOENT);
+	/* Unnamed and unconnected. */
+	struct sockaddr_un got;
+	socklen_t got_len = sizeof got;
+	OK(getsockname(s, (struct sockaddr *)&got, &got_len));
+	CHECK_EQ(got_len, sizeof(sa_family_t));
+	got_len = sizeof got;
+	ERR(getpeername(s, (struct sockaddr *)&got, &got_len), ENOTCONN);
+	ERR(listen(s, 1), EINVAL); /* not bound */
+	ERR(accept(s, NULL, NULL), EINVAL);
+	ERR(write(s, "x", 1), ENOTCONN);
+	ERR(sendto(s, "x", 1, 0, (struct sockaddr *)&sa, len), EOPNOTSUPP);
+	char c;
+	ERR(read(s, &c, 1), EINVAL);
+	CHECK_EQ(events_of(s), POLLOUT | POLLHUP);
+	ERR(shutdown(s, 7), EINVAL);
+	ERR(connect(s, (struct sockaddr *)&sa, sizeof(sa_family_t)), EINVAL);
+	/* A regular file is not a socket; nothing listens on an abstract name. */
+	int file = OK(open("plain", O_CREAT | O_WRONLY, 0600));
+	close(file);
+	struct sockaddr_un plain;
+	socklen_t plain_len = make_addr(&plain, "plain", 0);
+	ERR(connect(s, (struct sockaddr *)&plain, plain_len), ECONNREFUSED);
+	ERR(bind(s, (struct sockaddr *)&plain, plain_len), EADDRINUSE);
+	struct sockaddr_un nobody;
+	socklen_t nobody_len = make_addr(&nobody, "ringo-unix-nobody", 1);
+	ERR(connect(s, (struct sockaddr *)&nobody, nobody_len), ECONNREFUSED);
+	OK(unlink("plain"));
+
+	/* Autobind: five hex digits after a NUL. */
+	OK(bind(s, (struct sockaddr *)&sa, sizeof(sa_family_t)));
+	got_len = sizeof got;
+	OK(getsockname(s, (struct sockaddr *)&got, &got_len));
+	CHECK_EQ(got_len, offsetof(struct sockaddr_un, sun_path) + 6);
+	CHECK_EQ(got.sun_path[0], 0);
+	ERR(bind(s, (struct sockaddr *)&sa, len), EINVAL); /* already bound */
+	close(s);
+
+	/* Types must match; a datagram socket neither listens nor accepts. */
+	int d = OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	OK(bind(d, (struct sockaddr *)&sa, len));
+	ERR(listen(d, 1), EOPNOTSUPP);
+	ERR(accept(d, NULL, NULL), EOPNOTSUPP);
+	ERR(send(d, "x", 1, 0), ENOTCONN);
+	static char huge[300000];
+	ERR(sendto(d, huge, sizeof huge, 0, (struct sockaddr *)&sa, len), EMSGSIZE);
+	s = OK(socket(AF_UNIX, SOCK_STREAM, 0));
+	ERR(connect(s, (struct sockaddr *)&sa, len), EPROTOTYPE);
+	close(s);
+	/* A datagram longer than the buffer: cut, MSG_TRUNC gives its length. */
+	CHECK_EQ(sendto(d, "abcdef", 6, 0, (struct sockaddr *)&sa, len), 6);
+	CHECK_EQ(recv(d, &c, 1, MSG_TRUNC), 6);
+	CHECK_EQ(c, 'a');
+	CHECK_EQ(recv(d, &c, 1, MSG_DONTWAIT), -1);
+	close(d);
+	OK(unlink("bad.sock"));
+
+	/* A full backlog: listen(0) holds one connection, then EAGAIN. */
+	int l = OK(socket(AF_UNIX, SOCK_STREAM, 0));
+	OK(bind(l, (struct sockaddr *)&sa, len));
+	OK(listen(l, 0));
+	CHECK_EQ(events_of(l), 0);
+	int c1 = OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	int c2 = OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	OK(connect(c1, (struct sockaddr *)&sa, len));
+	ERR(connect(c2, (struct sockaddr *)&sa, len), EAGAIN);
+	ERR(sendto(c1, "x", 1, 0, (struct sockaddr *)&sa, len), EISCONN);
+	CHECK_EQ(events_of(l), POLLIN);
+	CHECK_EQ(events_of(c1), POLLOUT);
+	int a = OK(accept4(l, NULL, NULL, SOCK_NONBLOCK));
+	OK(fcntl(l, F_SETFL, O_NONBLOCK));
+	ERR(accept(l, NULL, NULL), EAGAIN);
+	ERR(connect(c1, (struct sockaddr *)&sa, len), EISCONN);
+	/* Closing a listener resets what it never accepted. */
+	OK(connect(c2, (struct sockaddr *)&sa, len));
+	close(l);
+	ERR(read(c2, &c, 1), ECONNRESET);
+	CHECK_EQ(read(c2, &c, 1), 0);
+	close(c2);
+	OK(unlink("bad.sock"));
+
+	/* Shutdown: the peer reads EOF and sees RDHUP; the writer EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	CHECK_EQ(write(c1, "hi", 2), 2);
+	int n = -1;
+	OK(ioctl(a, FIONREAD, &n));
+	CHECK_EQ(n, 2);
+	OK(shutdown(c1, SHUT_WR));
+	ERR(write(c1, "x", 1), EPIPE);
+	CHECK_EQ(events_of(a), POLLIN | POLLOUT | POLLRDHUP);
+	char buf[8];
+	CHECK_EQ(read(a, buf, sizeof buf), 2);
+	CHECK_EQ(read(a, buf, sizeof buf), 0);
+	CHECK_EQ(write(a, "back", 4), 4);
+	CHECK_EQ(read(c1, buf, sizeof buf), 4);
+	ERR(read(c1, buf, sizeof buf), EAGAIN);
+	/* Closing: the other side hangs up both ways. */
+	close(a);
+	CHECK_EQ(events_of(c1), POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+	CHECK_EQ(read(c1, buf, sizeof buf), 0);
+	ERR(send(c1, "x", 1, MSG_NOSIGNAL), EPIPE);
+	close(c1);
+
+	/* Control messages: bad lengths, types and descriptors. */
+	int pair[2];
+	OK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair));
+	ERR(send_control(pair[0], 0, sizeof(struct cmsghdr) - 8, SOL_SOCKET, SCM_RIGHTS), EINVAL);
+	ERR(send_control(pair[0], 0, CMSG_LEN(sizeof(int)) + 64, SOL_SOCKET, SCM_RIGHTS), EINVAL);
+	ERR(send_control(pair[0], 0, CMSG_LEN(sizeof(int)), SOL_SOCKET, 99), EINVAL);
+	ERR(send_control(pair[0], 999, CMSG_LEN(sizeof(int)), SOL_SOCKET, SCM_RIGHTS), EBADF);
+	ERR(recv(pair[1], buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+	/* Another level is skipped; the byte goes. */
+	CHECK_EQ(send_control(pair[0], 0, CMSG_LEN(sizeof(int)), SOL_SOCKET + 1000, SCM_RIGHTS), 1);
+	CHECK_EQ(recv(pair[1], buf, sizeof buf, 0), 1);
+	/* No room for the descriptor: MSG_CTRUNC, and it is closed. */
+	CHECK_EQ(send_control(pair[0], 0, CMSG_LEN(sizeof(int)), SOL_SOCKET, SCM_RIGHTS), 1);
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	CHECK_EQ(recvmsg(pair[1], &msg, 0), 1);
+	CHECK_EQ(msg.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+	CHECK_EQ(msg.msg_controllen, 0);
+	ERR(syscall(SYS_recvmsg, pair[1], NULL, 0), EFAULT); /* musl's recvmsg reads the header */
+	close(pair[0]);
+	close(pair[1]);
+
+	/* Seqpacket keeps records; a short buffer cuts one (MSG_TRUNC). */
+	OK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair));
+	CHECK_EQ(write(pair[0], "one", 3), 3);
+	CHECK_EQ(write(pair[0], "three", 5), 5);
+	memset(&msg, 0, sizeof msg);
+	iov.iov_len = 2;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	CHECK_EQ(recvmsg(pair[1], &msg, 0), 2);
+	CHECK_EQ(msg.msg_flags & MSG_TRUNC, MSG_TRUNC);
+	CHECK_EQ(read(pair[1], buf, sizeof buf), 5);
+	CHECK_MEM(buf, "three", 5);
+	close(pair[0]);
+	close(pair[1]);
+}
+
 int main(void)
 {
 	check_start("unix_sockets");
@@ -315,6 +513,7 @@ int main(void)
 	datagram_echo("server.sock", "client.sock", 0);
 	datagram_echo(abstract_server, abstract_client, 1);
 	socketpair_rights();
+	bad_arguments();
 	check_remove_scratch(dir);
 	return check_done();
 }

@@ -182,7 +182,7 @@ impl TcpSocket {
                 None => (flows::alloc_port(Transport::Tcp).ok_or(Errno::EADDRNOTAVAIL)?, true),
             };
             let key = FlowKey { transport: Transport::Tcp, local: (src, lport), remote: (addr, port) };
-            let flow = Flow::new(sock.key);
+            let flow = Flow::new(sock.key, s.cpu);
             if !flows::register(key, flow.clone()) {
                 return Err(Errno::EADDRINUSE);
             }
@@ -214,13 +214,16 @@ impl TcpSocket {
         })
     }
 
+    /// Data is taken from the socket only once it reached `buf`: a read
+    /// that faults leaves it for the next (as Linux). The copy runs under
+    /// the socket's own lock, not the stack's, so readers stay in order.
     pub fn recv(&self, _sock: &Socket, buf: &mut dyn WriteBuf, peek: bool) -> Result<usize, Errno> {
         let mut bounce = [0u8; BOUNCE];
         let want = buf.len().min(BOUNCE);
         if want == 0 {
             return Ok(0);
         }
-        let got = self.with_state(|st| {
+        self.with_state(|st| {
             let State::Connected(c) = st else { return Err(Errno::ENOTCONN) };
             let s = stack::stack(c.cpu).ok_or(Errno::ENETDOWN)?;
             for _ in 0..2 {
@@ -230,9 +233,7 @@ impl TcpSocket {
                         c.established.store(true, Ordering::Relaxed);
                     }
                     if t.can_recv() {
-                        let n =
-                            if peek { t.peek_slice(&mut bounce[..want]) } else { t.recv_slice(&mut bounce[..want]) };
-                        return Some(n.map_err(|_| Errno::ECONNRESET));
+                        return Some(t.peek_slice(&mut bounce[..want]).map_err(|_| Errno::ECONNRESET));
                     }
                     if !t.may_recv() && !matches!(t.state(), tcp::State::SynSent | tcp::State::SynReceived) {
                         let refused = t.state() == tcp::State::Closed && !c.established.load(Ordering::Relaxed);
@@ -241,7 +242,15 @@ impl TcpSocket {
                     None
                 });
                 if let Some(r) = r {
-                    return r;
+                    let got = r?;
+                    let n = buf.write(&bounce[..got])?;
+                    if !peek && n > 0 {
+                        s.run(Some(&c.flow), |inner| {
+                            inner.sockets.get_mut::<tcp::Socket>(c.handle).recv_slice(&mut bounce[..n])
+                        })
+                        .map_err(|_| Errno::ECONNRESET)?;
+                    }
+                    return Ok(n);
                 }
                 c.flow.channel.arm();
                 if c.flow.channel.is_empty() {
@@ -249,8 +258,7 @@ impl TcpSocket {
                 }
             }
             Err(Errno::EAGAIN)
-        })?;
-        buf.write(&bounce[..got])
+        })
     }
 
     pub fn send(&self, sock: &Socket, buf: &mut dyn ReadBuf) -> Result<usize, Errno> {

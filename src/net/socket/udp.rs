@@ -78,7 +78,7 @@ impl UdpSocket {
             port
         };
         let s = stack::this_stack().ok_or(Errno::ENETDOWN)?;
-        let flow = Flow::new(sock.key);
+        let flow = Flow::new(sock.key, s.cpu);
         let handle = s.run(Some(&flow), |inner| {
             let mut u = new_udp_socket();
             let local = if addr.is_unspecified() {

@@ -262,6 +262,50 @@ pub const CLONE_FLAGS: Names = &[
     (CLONE_IO, "CLONE_IO"),
 ];
 
+pub const ADDRESS_FAMILIES: Names = &[
+    (AF_UNSPEC as u64, "AF_UNSPEC"),
+    (AF_UNIX as u64, "AF_UNIX"),
+    (AF_INET as u64, "AF_INET"),
+    (AF_INET6 as u64, "AF_INET6"),
+    (AF_NETLINK as u64, "AF_NETLINK"),
+    (AF_PACKET as u64, "AF_PACKET"),
+];
+
+pub const SOCK_TYPES: Names = &[
+    (SOCK_STREAM as u64, "SOCK_STREAM"),
+    (SOCK_DGRAM as u64, "SOCK_DGRAM"),
+    (SOCK_RAW as u64, "SOCK_RAW"),
+    (SOCK_SEQPACKET as u64, "SOCK_SEQPACKET"),
+];
+
+pub const SOCK_TYPE_FLAGS: Names = &[(SOCK_NONBLOCK as u64, "SOCK_NONBLOCK"), (SOCK_CLOEXEC as u64, "SOCK_CLOEXEC")];
+
+pub const SOCKOPT_LEVELS: Names = &[
+    (SOL_SOCKET as u64, "SOL_SOCKET"),
+    (IPPROTO_IP as u64, "SOL_IP"),
+    (IPPROTO_TCP as u64, "SOL_TCP"),
+    (IPPROTO_UDP as u64, "SOL_UDP"),
+    (IPPROTO_IPV6 as u64, "SOL_IPV6"),
+];
+
+pub const MSG_FLAGS: Names = &[
+    (MSG_OOB as u64, "MSG_OOB"),
+    (MSG_PEEK as u64, "MSG_PEEK"),
+    (MSG_DONTROUTE as u64, "MSG_DONTROUTE"),
+    (MSG_CTRUNC as u64, "MSG_CTRUNC"),
+    (MSG_TRUNC as u64, "MSG_TRUNC"),
+    (MSG_DONTWAIT as u64, "MSG_DONTWAIT"),
+    (MSG_EOR as u64, "MSG_EOR"),
+    (MSG_WAITALL as u64, "MSG_WAITALL"),
+    (MSG_NOSIGNAL as u64, "MSG_NOSIGNAL"),
+    (MSG_MORE as u64, "MSG_MORE"),
+    (MSG_WAITFORONE as u64, "MSG_WAITFORONE"),
+    (MSG_CMSG_CLOEXEC as u64, "MSG_CMSG_CLOEXEC"),
+];
+
+pub const SHUT_HOWS: Names =
+    &[(SHUT_RD as u64, "SHUT_RD"), (SHUT_WR as u64, "SHUT_WR"), (SHUT_RDWR as u64, "SHUT_RDWR")];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,47 +381,3 @@ mod tests {
         assert_same(&defs, "F_OK", F_OK as i128);
     }
 }
-
-pub const ADDRESS_FAMILIES: Names = &[
-    (AF_UNSPEC as u64, "AF_UNSPEC"),
-    (AF_UNIX as u64, "AF_UNIX"),
-    (AF_INET as u64, "AF_INET"),
-    (AF_INET6 as u64, "AF_INET6"),
-    (AF_NETLINK as u64, "AF_NETLINK"),
-    (AF_PACKET as u64, "AF_PACKET"),
-];
-
-pub const SOCK_TYPES: Names = &[
-    (SOCK_STREAM as u64, "SOCK_STREAM"),
-    (SOCK_DGRAM as u64, "SOCK_DGRAM"),
-    (SOCK_RAW as u64, "SOCK_RAW"),
-    (SOCK_SEQPACKET as u64, "SOCK_SEQPACKET"),
-];
-
-pub const SOCK_TYPE_FLAGS: Names = &[(SOCK_NONBLOCK as u64, "SOCK_NONBLOCK"), (SOCK_CLOEXEC as u64, "SOCK_CLOEXEC")];
-
-pub const SOCKOPT_LEVELS: Names = &[
-    (SOL_SOCKET as u64, "SOL_SOCKET"),
-    (IPPROTO_IP as u64, "SOL_IP"),
-    (IPPROTO_TCP as u64, "SOL_TCP"),
-    (IPPROTO_UDP as u64, "SOL_UDP"),
-    (IPPROTO_IPV6 as u64, "SOL_IPV6"),
-];
-
-pub const MSG_FLAGS: Names = &[
-    (MSG_OOB as u64, "MSG_OOB"),
-    (MSG_PEEK as u64, "MSG_PEEK"),
-    (MSG_DONTROUTE as u64, "MSG_DONTROUTE"),
-    (MSG_CTRUNC as u64, "MSG_CTRUNC"),
-    (MSG_TRUNC as u64, "MSG_TRUNC"),
-    (MSG_DONTWAIT as u64, "MSG_DONTWAIT"),
-    (MSG_EOR as u64, "MSG_EOR"),
-    (MSG_WAITALL as u64, "MSG_WAITALL"),
-    (MSG_NOSIGNAL as u64, "MSG_NOSIGNAL"),
-    (MSG_MORE as u64, "MSG_MORE"),
-    (MSG_WAITFORONE as u64, "MSG_WAITFORONE"),
-    (MSG_CMSG_CLOEXEC as u64, "MSG_CMSG_CLOEXEC"),
-];
-
-pub const SHUT_HOWS: Names =
-    &[(SHUT_RD as u64, "SHUT_RD"), (SHUT_WR as u64, "SHUT_WR"), (SHUT_RDWR as u64, "SHUT_RDWR")];

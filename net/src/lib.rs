@@ -41,10 +41,7 @@ pub mod stats;
 pub mod virtio_hdr;
 pub mod wire;
 
-/// The TCP header view. Its file lives with the other wire formats; it is
-/// mounted here until `wire.rs` declares it (`pub mod tcp;` there, and this
-/// becomes `pub use wire::tcp;`).
-#[path = "wire/tcp.rs"]
-pub mod tcp;
+pub use wire::tcp;
+pub mod transport_check;
 
 pub use mac::MacAddr;

@@ -531,13 +531,16 @@ mod bad_transport {
         let (run, files) = finish_with_files(shell);
         run.check(run.serial().contains("udp_echo: ok"), "udp_echo did not end with ok");
         let counters = files.counters(&run);
-        // Fragments are dropped and counted by the classifier. Bad TCP and
-        // UDP headers and checksums go on to smoltcp, which drops them
-        // without a count of Ringo's (so drop_bad_checksum and
-        // drop_bad_header are not checked here).
+        // Fragments are dropped and counted by the classifier; wrong TCP and
+        // UDP checksums where the protocol work runs, before smoltcp.
         let fragments = bad_tcp.iter().chain(&bad_udp).filter(|b| b.fragment).count() as u64;
         let counted = counters.total("drop_fragment").unwrap_or_else(|| run.fail("no drop_fragment counter"));
         run.check(counted >= fragments, format!("drop_fragment is {counted}, but {fragments} fragments were sent"));
+        let bad_sums = bad_tcp.iter().chain(&bad_udp).filter(|b| b.bad_checksum).count() as u64;
+        let counted = counters.total("drop_bad_checksum").unwrap_or_else(|| run.fail("no drop_bad_checksum counter"));
+        run.check(counted >= bad_sums, format!("drop_bad_checksum is {counted}, but {bad_sums} were sent"));
+        let bad_headers = counters.total("drop_bad_header").unwrap_or(0);
+        run.check(bad_headers > 0, "no malformed transport header was counted (drop_bad_header is 0)");
         eprintln!("/proc/ringo_net after the bad input:\n{}", files.ringo_net);
     }
 }

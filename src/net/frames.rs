@@ -23,18 +23,21 @@ static POOL: spin::Once<ArrayQueue<Buf>> = spin::Once::new();
 pub struct Frame {
     buf: Option<Buf>,
     len: usize,
+    /// The transport checksum is known good (the device said so, or the
+    /// packet is our own, looped back): no need to check it again.
+    pub verified: bool,
 }
 
 impl Frame {
     /// A copy of `packet` in a pool buffer; None if the pool is empty or
     /// the packet too long.
-    pub fn copy_of(packet: &[u8]) -> Option<Frame> {
+    pub fn copy_of(packet: &[u8], verified: bool) -> Option<Frame> {
         if packet.len() > FRAME_BYTES {
             return None;
         }
         let mut buf = POOL.get()?.pop()?;
         buf[..packet.len()].copy_from_slice(packet);
-        Some(Frame { buf: Some(buf), len: packet.len() })
+        Some(Frame { buf: Some(buf), len: packet.len(), verified })
     }
 
     pub fn bytes(&self) -> &[u8] {

@@ -154,7 +154,7 @@ pub fn receive(iface: &Interface, frame: &[u8], csum: ChecksumState) {
             });
         }
         Verdict::Consumed => {}
-        Verdict::Deliver(_) => deliver_ip(iface, frame),
+        Verdict::Deliver(_) => deliver_ip(iface, frame, csum == ChecksumState::Verified),
         Verdict::Drop(reason) => drop_frame(reason),
     }
 }
@@ -167,7 +167,7 @@ pub fn drop_frame(reason: DropReason) {
 
 /// An IPv4 packet for us, off the wire: learn its sender if on our subnet,
 /// trim the Ethernet header and padding, hand it to the classifier.
-fn deliver_ip(iface: &Interface, frame: &[u8]) {
+fn deliver_ip(iface: &Interface, frame: &[u8], verified: bool) {
     use ringo_net::wire::ethernet::HEADER_LEN;
     let Some(packet) = frame.get(HEADER_LEN..) else { return };
     let total = packet.get(2..4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]) as usize);
@@ -180,7 +180,7 @@ fn deliver_ip(iface: &Interface, frame: &[u8]) {
     {
         neighbor::learn(src, mac);
     }
-    route::dispatch(packet);
+    route::dispatch(packet, verified);
 }
 
 /// Brings up the TCP/IP stacks (one per CPU), with or without a card:

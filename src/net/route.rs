@@ -50,13 +50,13 @@ pub fn send_ip(packet: &[u8]) {
     let Some(dst) = dst_of(packet) else { return };
     let Some(iface) = super::interfaces().next() else {
         if dst.is_loopback() {
-            dispatch(packet);
+            dispatch(packet, true);
         }
         return;
     };
     let (addr, mask, gateway) = iface.addresses();
     if dst.is_loopback() || Some(dst) == addr {
-        dispatch(packet);
+        dispatch(packet, true);
         return;
     }
     let on_link = match (addr, mask) {
@@ -106,9 +106,9 @@ fn push_frame(channel: &Channel<Frame>, frame: Frame, key: u64) -> Result<(), Fr
     Ok(())
 }
 
-fn push(channel: &Channel<Frame>, packet: &[u8], key: u64) {
+fn push(channel: &Channel<Frame>, packet: &[u8], verified: bool, key: u64) {
     let c = counters::this_cpu();
-    let Some(frame) = Frame::copy_of(packet) else {
+    let Some(frame) = Frame::copy_of(packet, verified) else {
         c.channel_drops.fetch_add(1, Ordering::Relaxed);
         return;
     };
@@ -122,9 +122,9 @@ fn push(channel: &Channel<Frame>, packet: &[u8], key: u64) {
 /// path, the default channel of the flow's stack, whose processing drains
 /// the flow's channel before it (order kept). Dropped, and counted, only
 /// when both are full.
-fn push_flow(flow: &super::stack::Flow, packet: &[u8]) {
+fn push_flow(flow: &super::stack::Flow, packet: &[u8], verified: bool) {
     let c = counters::this_cpu();
-    let Some(frame) = Frame::copy_of(packet) else {
+    let Some(frame) = Frame::copy_of(packet, verified) else {
         c.channel_drops.fetch_add(1, Ordering::Relaxed);
         return;
     };
@@ -138,12 +138,13 @@ fn push_flow(flow: &super::stack::Flow, packet: &[u8]) {
     ringo_fs::readiness::wake(flow.wake_key());
 }
 
-fn to_stack_default(s: &stack::Stack, packet: &[u8]) {
-    push(&s.default, packet, s.key);
+fn to_stack_default(s: &stack::Stack, packet: &[u8], verified: bool) {
+    push(&s.default, packet, verified, s.key);
 }
 
-/// An IPv4 packet for this host (from the wire or looped back).
-pub fn dispatch(packet: &[u8]) {
+/// An IPv4 packet for this host (from the wire or looped back);
+/// `verified`: its transport checksum is known good.
+pub fn dispatch(packet: &[u8], verified: bool) {
     counters::this_cpu().classified.fetch_add(1, Ordering::Relaxed);
     let key = match classify_ipv4(packet) {
         Class::Flow(k) | Class::Control(k) => Some(k),
@@ -151,18 +152,18 @@ pub fn dispatch(packet: &[u8]) {
     };
     if let Some(k) = key {
         if let Some(flow) = flows::flow(&k) {
-            push_flow(&flow, packet);
+            push_flow(&flow, packet, verified);
             return;
         }
         match flows::listener(&k) {
             Some(Target::Stack(cpu)) => {
                 if let Some(s) = stack::stack(cpu) {
-                    to_stack_default(s, packet);
+                    to_stack_default(s, packet, verified);
                 }
                 return;
             }
             Some(Target::Flow(flow)) => {
-                push_flow(&flow, packet);
+                push_flow(&flow, packet, verified);
                 return;
             }
             None => {}
@@ -170,6 +171,6 @@ pub fn dispatch(packet: &[u8]) {
     }
     // Unknown flows (smoltcp answers them with a reset), ICMP, the rest.
     if let Some(s) = stack::this_stack() {
-        to_stack_default(s, packet);
+        to_stack_default(s, packet, verified);
     }
 }

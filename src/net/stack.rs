@@ -197,6 +197,13 @@ impl Device for ChannelDevice<'_> {
                 counters::this_cpu().backlog_drops.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
+            // smoltcp would drop these silently; here they are counted.
+            if !f.verified
+                && let Err(reason) = ringo_net::transport_check::verify(f.bytes())
+            {
+                crate::net::drop_frame(reason);
+                continue;
+            }
             return Some((Rx(f), Tx));
         }
     }
@@ -211,7 +218,14 @@ impl Device for ChannelDevice<'_> {
         caps.max_transmission_unit = 1500;
         // A burst is bounded by the transmit ring (256 slots).
         caps.max_burst_size = Some(crate::drivers::virtio::QUEUE_SIZE / 2);
-        caps.checksum = ChecksumCapabilities::default();
+        // Computed on transmit; on receive checked before smoltcp sees the
+        // packet (counted drops), or vouched for by the device.
+        let tx_only = smoltcp::phy::Checksum::Tx;
+        caps.checksum = ChecksumCapabilities::ignored();
+        caps.checksum.ipv4 = tx_only;
+        caps.checksum.tcp = tx_only;
+        caps.checksum.udp = tx_only;
+        caps.checksum.icmpv4 = tx_only;
         caps
     }
 }

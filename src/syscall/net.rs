@@ -42,13 +42,22 @@ fn blocking<T>(
     want: PollEvents,
     mut op: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
+    // SO_RCVTIMEO / SO_SNDTIMEO: the whole call waits at most that long,
+    // then says EAGAIN as Linux does.
+    let o = s.options();
+    let timeout = if want.contains(PollEvents::OUT) { o.sndtimeo_ns } else { o.rcvtimeo_ns };
+    let deadline = (timeout > 0).then(|| crate::time::monotonic_ns().saturating_add(timeout));
     loop {
         match op() {
             Err(Errno::EAGAIN) if !nonblock && !f.flags().nonblock() => {
                 let Some(key) = s.wait_key() else { return Err(Errno::EAGAIN) };
                 let ready = || s.poll().intersects(want | PollEvents::ERR | PollEvents::HUP);
-                if crate::sched::wait_until(&[key], None, ready).is_err() {
-                    return Err(crate::sched::restartable_eintr());
+                match crate::sched::wait_until(&[key], deadline, ready) {
+                    Ok(()) => {}
+                    Err(crate::sched::Interrupted::Timeout) => return Err(Errno::EAGAIN),
+                    // A socket with a timeout is not restarted (signal(7)).
+                    Err(crate::sched::Interrupted::Signal) if deadline.is_some() => return Err(Errno::EINTR),
+                    Err(crate::sched::Interrupted::Signal) => return Err(crate::sched::restartable_eintr()),
                 }
             }
             r => return r,

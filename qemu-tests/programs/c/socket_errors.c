@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -473,6 +474,62 @@ static void data(void)
 	close(b);
 }
 
+/* sendmmsg/recvmmsg: several datagrams in one call, their lengths in
+ * msg_len; MSG_WAITFORONE returns what is there after the first; the
+ * usual errors for a bad descriptor, a non-socket and a bad vector. */
+static void batches(void)
+{
+	int a = OK(udp()), b = OK(udp());
+	struct sockaddr_in sa = loopback(0);
+	OK(bind(b, (struct sockaddr *)&sa, sizeof sa));
+	sa = loopback(port_of(b));
+	OK(connect(a, (struct sockaddr *)&sa, sizeof sa));
+	char out[3][8] = {"one", "two22", "three"};
+	struct iovec oiov[3];
+	struct mmsghdr omsg[3];
+	memset(omsg, 0, sizeof omsg);
+	for (int i = 0; i < 3; i++) {
+		oiov[i] = (struct iovec){out[i], strlen(out[i])};
+		omsg[i].msg_hdr.msg_iov = &oiov[i];
+		omsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK_EQ(syscall(SYS_sendmmsg, a, omsg, 3, 0), 3);
+	CHECK_EQ(omsg[1].msg_len, 5);
+	char in[4][16];
+	struct iovec iiov[4];
+	struct mmsghdr imsg[4];
+	memset(imsg, 0, sizeof imsg);
+	for (int i = 0; i < 4; i++) {
+		iiov[i] = (struct iovec){in[i], sizeof in[i]};
+		imsg[i].msg_hdr.msg_iov = &iiov[i];
+		imsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	usleep(100000);
+	/* Three are queued; WAITFORONE does not wait for a fourth. */
+	CHECK_EQ(syscall(SYS_recvmmsg, b, imsg, 4, MSG_WAITFORONE, NULL), 3);
+	CHECK_EQ(imsg[2].msg_len, 5);
+	CHECK(memcmp(in[2], "three", 5) == 0);
+	ERR(syscall(SYS_sendmmsg, 9999, omsg, 1, 0), EBADF);
+	ERR(syscall(SYS_sendmmsg, pipe_fds[1], omsg, 1, 0), ENOTSOCK);
+	ERR(syscall(SYS_recvmmsg, 9999, imsg, 1, 0, NULL), EBADF);
+	ERR(syscall(SYS_sendmmsg, a, (void *)0xffffffff80000000UL, 1, 0), EFAULT);
+	struct timespec bad = {0, -1};
+	ERR(syscall(SYS_recvmmsg, b, imsg, 1, MSG_DONTWAIT, &bad), EINVAL);
+	ERR(syscall(SYS_recvmmsg, b, imsg, 1, MSG_DONTWAIT, NULL), EAGAIN);
+	/* SO_RCVTIMEO: a blocking receive gives up with EAGAIN. */
+	struct timeval tv = {0, 200000};
+	OK(setsockopt(b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char c;
+	ERR(recv(b, &c, 1, 0), EAGAIN);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(ms >= 150 && ms < 5000);
+	close(a);
+	close(b);
+}
+
 int main(void)
 {
 	check_start("socket_errors");
@@ -493,5 +550,6 @@ int main(void)
 	states();
 	options();
 	data();
+	batches();
 	return check_done();
 }

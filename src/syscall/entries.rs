@@ -67,6 +67,7 @@ entries! {
     fn sys_setitimer => signal::setitimer[i32, UserAddr, UserAddr];
     fn sys_getpid => process::getpid[];
     fn sys_sendfile => fs::sendfile[Fd, Fd, UserAddr, usize];
+    fn sys_splice => fs::splice[Fd, UserAddr, Fd, UserAddr, usize, u32];
     fn sys_socket => net::socket[i32, u32, i32];
     fn sys_connect => net::connect[Fd, UserAddr, u32];
     fn sys_accept => net::accept[Fd, UserAddr, UserAddr];

@@ -827,3 +827,78 @@ pub fn pselect6(n: i32, rfds: UserAddr, wfds: UserAddr, efds: UserAddr, ts: User
     let mask = if sig.is_null() { UserAddr(0) } else { UserAddr(sig.read::<u64>()?) };
     with_sigmask(mask, || do_select(n, rfds, wfds, efds, deadline))
 }
+
+/// splice(2), as a copy through the kernel: one side must be a pipe (as
+/// on Linux), a pipe side takes no offset (ESPIPE). One chunk of up to
+/// 64 KiB per call; what is read from the input is written whole (a pipe
+/// input cannot give bytes back, so a failing output loses them, where
+/// Linux would leave them in the pipe). SPLICE_F_NONBLOCK makes the pipe
+/// sides non-blocking.
+pub fn splice(fd_in: Fd, off_in: UserAddr, fd_out: Fd, off_out: UserAddr, len: usize, flags: u32) -> SysResult {
+    let known = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (inp, out) = (file(fd_in)?, file(fd_out)?);
+    if inp.access_mode() == O_WRONLY || out.access_mode() == O_RDONLY {
+        return Err(Errno::EBADF);
+    }
+    let is_pipe = |f: &Arc<OpenFile>| f.inode().kind() == InodeKind::Fifo;
+    let (pipe_in, pipe_out) = (is_pipe(&inp), is_pipe(&out));
+    if !pipe_in && !pipe_out {
+        return Err(Errno::EINVAL);
+    }
+    if (pipe_in && !off_in.is_null()) || (pipe_out && !off_out.is_null()) {
+        return Err(Errno::ESPIPE);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    let mut pos_in: Option<i64> = if off_in.is_null() { None } else { Some(off_in.read()?) };
+    let mut pos_out: Option<i64> = if off_out.is_null() { None } else { Some(off_out.read()?) };
+    if pos_in.is_some_and(|p| p < 0) || pos_out.is_some_and(|p| p < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(len.min(64 * 1024), 0);
+    let n = {
+        let mut read_once = || {
+            let mut dst: &mut [u8] = &mut buf[..];
+            match pos_in {
+                Some(p) => inp.pread(&mut dst, p),
+                None => inp.read(&mut dst),
+            }
+        };
+        if nonblock && pipe_in { read_once()? } else { blocking(&inp, PollEvents::IN, &mut read_once)? }
+    };
+    let mut written = 0;
+    while written < n {
+        let rest = &buf[written..n];
+        let write_once = || match pos_out {
+            Some(p) => out.pwrite(&mut { rest }, p + written as i64),
+            None => out.write(&mut { rest }),
+        };
+        let r = if nonblock && pipe_out { write_once() } else { blocking(&out, PollEvents::OUT, write_once) };
+        match r {
+            Ok(0) => break,
+            Ok(w) => written += w,
+            Err(Errno::EPIPE) if written == 0 => {
+                crate::signals::sigpipe(&current());
+                return Err(Errno::EPIPE);
+            }
+            Err(e) if written == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    if let Some(p) = pos_in.as_mut() {
+        *p += n as i64;
+        off_in.write(p)?;
+    }
+    if let Some(p) = pos_out.as_mut() {
+        *p += written as i64;
+        off_out.write(p)?;
+    }
+    Ok(written)
+}

@@ -135,6 +135,12 @@ pub const DT_SOCK: u8 = 12;
 pub const DT_WHT: u8 = 14;
 
 // lseek(2) whences.
+/// splice(2) flags.
+pub const SPLICE_F_MOVE: u32 = 1;
+pub const SPLICE_F_NONBLOCK: u32 = 2;
+pub const SPLICE_F_MORE: u32 = 4;
+pub const SPLICE_F_GIFT: u32 = 8;
+
 pub const SEEK_SET: u32 = 0;
 pub const SEEK_CUR: u32 = 1;
 pub const SEEK_END: u32 = 2;
@@ -568,6 +574,10 @@ mod tests {
             "RENAME_WHITEOUT" => RENAME_WHITEOUT as i64,
             "PATH_MAX" => PATH_MAX as i64,
             "NAME_MAX" => NAME_MAX as i64,
+            "SPLICE_F_MOVE" => SPLICE_F_MOVE as i64,
+            "SPLICE_F_NONBLOCK" => SPLICE_F_NONBLOCK as i64,
+            "SPLICE_F_MORE" => SPLICE_F_MORE as i64,
+            "SPLICE_F_GIFT" => SPLICE_F_GIFT as i64,
             _ => return None,
         })
     }
@@ -581,6 +591,7 @@ mod tests {
             "/usr/include/linux/magic.h",
             "/usr/include/linux/fs.h",
             "/usr/include/linux/limits.h",
+            "/usr/include/x86_64-linux-musl/fcntl.h",
         ];
         let mut checked = 0;
         for header in headers {

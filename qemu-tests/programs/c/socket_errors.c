@@ -530,6 +530,38 @@ static void batches(void)
 	close(b);
 }
 
+/* splice: a file into a pipe at an offset, the pipe into a TCP socket;
+ * the bytes arrive whole; neither side a pipe, an offset on a pipe, and a
+ * bad descriptor are refused as on Linux. */
+static void splicing(void)
+{
+	char path[] = "/tmp/socket_errors.splice";
+	int f = OK(open(path, O_RDWR | O_CREAT | O_TRUNC, 0600));
+	const char text[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	CHECK_EQ(write(f, text, sizeof text - 1), (long)sizeof text - 1);
+	int p[2];
+	OK(pipe(p));
+	int client, server;
+	tcp_pair(&client, &server);
+	loff_t off = 10;
+	CHECK_EQ(syscall(SYS_splice, f, &off, p[1], NULL, 16, 0), 16);
+	CHECK_EQ(off, 26);
+	CHECK_EQ(syscall(SYS_splice, p[0], NULL, client, NULL, 16, 0), 16);
+	char got[17] = {0};
+	CHECK_EQ(read(server, got, 16), 16);
+	CHECK(memcmp(got, "abcdefghijklmnop", 16) == 0);
+	ERR(syscall(SYS_splice, f, NULL, client, NULL, 4, 0), EINVAL);
+	ERR(syscall(SYS_splice, p[0], &off, client, NULL, 4, 0), ESPIPE);
+	ERR(syscall(SYS_splice, 9999, NULL, p[1], NULL, 4, 0), EBADF);
+	ERR(syscall(SYS_splice, f, &off, p[1], NULL, 4, 0x100), EINVAL);
+	close(p[0]);
+	close(p[1]);
+	close(client);
+	close(server);
+	close(f);
+	unlink(path);
+}
+
 int main(void)
 {
 	check_start("socket_errors");
@@ -551,5 +583,6 @@ int main(void)
 	options();
 	data();
 	batches();
+	splicing();
 	return check_done();
 }

@@ -4,7 +4,9 @@
  * themselves and fork/exit churn. No input may crash, hang or leak the
  * kernel.
  *
- *   fuzz [-n CALLS] [-s SEED] [-t SECONDS] [-p PROCS] [-j THREADS]
+ *   fuzz [-n CALLS] [-s SEED] [-t SECONDS] [-p PROCS] [-j THREADS] [-x NR]...
+ *
+ * (-x leaves call NR out, to narrow a failure down.)
  *
  * Reproducible from its seed (printed first): worker process k's threads
  * draw their calls from streams derived from (seed, k, thread), so a
@@ -439,9 +441,14 @@ static void on_signal(int sig)
 	handled_signals++;
 }
 
+/* Numbers left out with -x (to narrow a failure down). */
+static unsigned char left_out[MAX_NR + 1];
+
 /* Calls never made, and why. */
 static int excluded(long nr)
 {
+	if (left_out[nr])
+		return 1;
 	switch (nr) {
 	case SYS_reboot:      /* ends the run */
 	case SYS_exit:        /* a thread's end is the fuzzer's (churn children exit on purpose) */
@@ -1488,15 +1495,21 @@ int main(int argc, char **argv)
 	long calls = 100000, seconds = 0;
 	int procs = 3, threads = 3, seeded = 0;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:s:t:p:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:t:p:j:x:")) != -1) {
 		switch (opt) {
+		case 'x': {
+			long nr = strtol(optarg, NULL, 0);
+			if (nr >= 0 && nr <= MAX_NR)
+				left_out[nr] = 1;
+			break;
+		}
 		case 'n': calls = strtol(optarg, NULL, 0); break;
 		case 's': the_seed = strtoul(optarg, NULL, 0), seeded = 1; break;
 		case 't': seconds = strtol(optarg, NULL, 0); break;
 		case 'p': procs = atoi(optarg); break;
 		case 'j': threads = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: fuzz [-n CALLS] [-s SEED] [-t SECONDS] [-p PROCS] [-j THREADS]\n");
+			fprintf(stderr, "usage: fuzz [-n CALLS] [-s SEED] [-t SECONDS] [-p PROCS] [-j THREADS] [-x NR]...\n");
 			return 2;
 		}
 	}

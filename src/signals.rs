@@ -498,10 +498,10 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), ringo_uapi::Errno> {
         let area = paging::phys_to_virt(p.sched.fpu_phys) as *mut u8;
         // SAFETY: the task's own FPU area.
         let buf = unsafe { core::slice::from_raw_parts_mut(area, context::FPU_AREA) };
-        UserAddr(fpstate).read_bytes(buf)?;
-        // Keep MXCSR's reserved bits clear so the restore cannot fault.
-        let mxcsr = u32::from_le_bytes([buf[24], buf[25], buf[26], buf[27]]) & 0xffff;
-        buf[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        // Even a copy that failed half-way leaves an area that loads.
+        let read = UserAddr(fpstate).read_bytes(buf);
+        context::sanitize_user_fpu(buf);
+        read?;
         p.load_user_registers();
     }
     let mut s = p.signals.lock();

@@ -269,7 +269,8 @@ impl AddressSpace {
         child.brk = self.brk;
         let ranges: Vec<(u64, u64, bool)> = self.vmas.iter().map(|v| (v.start, v.end, !v.shared)).collect();
         for (s, e, cow) in ranges {
-            if self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).is_err() {
+            let populated = cow || self.populate(s, e).is_ok();
+            if !populated || self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).is_err() {
                 // Give back what the half-made copy took (its references
                 // to shared frames, its tables).
                 child.destroy();
@@ -277,6 +278,23 @@ impl AddressSpace {
             }
         }
         Ok(child)
+    }
+
+    /// Gives every page of the shared area `[start, end)` its frame, so
+    /// that a fork shares all of them: no shared-memory object stands
+    /// behind a MAP_SHARED anonymous area yet, so a page first touched
+    /// after the fork would be private to the side that touched it. (A
+    /// PROT_NONE area stays empty: it cannot be faulted in.)
+    fn populate(&mut self, start: u64, end: u64) -> Result<(), FaultError> {
+        let mut page = start;
+        while page < end {
+            match self.fault(page, false, false) {
+                Ok(()) | Err(FaultError::Forbidden) => {}
+                Err(e) => return Err(e),
+            }
+            page += PAGE;
+        }
+        Ok(())
     }
 
     /// Adds an area; `replace` removes what was there (MAP_FIXED).

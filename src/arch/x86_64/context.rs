@@ -125,6 +125,29 @@ pub unsafe fn restore_fpu(area: *const u8) {
     }
 }
 
+/// Makes an FPU state that user code supplied (a signal frame's, read
+/// into `area`) one that [`restore_fpu`] cannot fault on: `xrstor` and
+/// `fxrstor` raise #GP, in the kernel, on reserved MXCSR bits, and
+/// `xrstor` on XSTATE_BV bits the kernel did not enable in XCR0 or on a
+/// non-zero XCOMP_BV or reserved header. Those bits are cleared.
+pub fn sanitize_user_fpu(area: &mut [u8]) {
+    const MXCSR: usize = 24;
+    const XSTATE_BV: usize = 512;
+    const HEADER_END: usize = 576;
+    if area.len() < HEADER_END {
+        return;
+    }
+    let mxcsr = u32::from_le_bytes([area[MXCSR], area[MXCSR + 1], area[MXCSR + 2], area[MXCSR + 3]]) & 0xffff;
+    area[MXCSR..MXCSR + 4].copy_from_slice(&mxcsr.to_le_bytes());
+    if XSAVE.load(Ordering::Relaxed) {
+        let mut bv = [0u8; 8];
+        bv.copy_from_slice(&area[XSTATE_BV..XSTATE_BV + 8]);
+        let bv = u64::from_le_bytes(bv) & XSAVE_MASK.load(Ordering::Relaxed);
+        area[XSTATE_BV..XSTATE_BV + 8].copy_from_slice(&bv.to_le_bytes());
+        area[XSTATE_BV + 8..HEADER_END].fill(0);
+    }
+}
+
 /// A clean FPU state (as after exec) saved into `area`.
 ///
 /// # Safety

@@ -1492,6 +1492,13 @@ static void hp_main(long calls, long deadline, int threads)
 int main(int argc, char **argv)
 {
 	check_start("fuzz");
+	/* Random system calls as root would wreck a real system (a native
+	 * run chmod'ed and chown'ed the host's /): run only inside Ringo,
+	 * whose /proc/ringo_syscalls no other kernel has. */
+	if (access("/proc/ringo_syscalls", F_OK) != 0) {
+		fprintf(stderr, "FAIL: fuzz: runs only inside Ringo (no /proc/ringo_syscalls here): refusing\n");
+		return 2;
+	}
 	long calls = 100000, seconds = 0;
 	int procs = 3, threads = 3, seeded = 0;
 	int opt;

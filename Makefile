@@ -34,12 +34,12 @@ bench: kernel
 	@./scripts/setup.sh bench
 	@$(CARGO) run --quiet --release --bin ringo-bench -- --write docs/benchmarks.md
 
-# The long syscall-fuzzer passes, normal and HP mode (qemu-tests/tests/fuzz.rs):
+# The long syscall-fuzzer passes, normal and HP mode (qemu-tests/src/bin/ringo-fuzz.rs):
 # make fuzz FUZZ_CALLS=10000000 FUZZ_SECONDS=1800 [FUZZ_SEED=n]; a failure prints its seed.
 FUZZ_CALLS ?= 10000000
 FUZZ_SECONDS ?= 1800
 fuzz: kernel
-	FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),FUZZ_SEED=$(FUZZ_SEED)) $(CARGO) test --release -p qemu-tests --test fuzz -- --ignored --nocapture --test-threads 1
+	FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),FUZZ_SEED=$(FUZZ_SEED)) $(CARGO) run --quiet --release --bin ringo-fuzz
 
 # The Go 1.23 GOROOT with Ringo's HP-mode runtime patch (hp/go/README.md).
 # GOROOT_OUT=dir puts it elsewhere than target/go-hp/goroot.

@@ -26,6 +26,7 @@ pub mod bad_elf;
 pub mod bench;
 pub mod cli;
 pub mod error;
+pub mod fuzz;
 pub mod go_hp;
 pub mod guest_test;
 pub mod host_process;

@@ -16,6 +16,7 @@ pub mod procfs;
 pub mod route;
 mod setup;
 pub mod socket;
+pub mod sockfs;
 pub mod stack;
 pub mod unix;
 

@@ -21,15 +21,13 @@
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ringo_fs::fdtable::OpenFile;
 use ringo_fs::readiness::{PollEvents, new_wait_key, wake};
 use ringo_fs::unix::stream::{RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK};
 use ringo_fs::unix::{AddrKind, Backlog, Datagram, DgramQueue, NameTable, Pair, UnixAddr};
-use ringo_fs::vfs::{
-    Creation, Inode, InodeKind, Metadata, NewKind, NodeId, OpenFlags, ReadBuf, WriteBuf, alloc_anon_dev,
-};
+use ringo_fs::vfs::{Creation, Inode, InodeKind, NewKind, NodeId, OpenFlags, ReadBuf, WriteBuf};
 use ringo_uapi::Errno;
 use ringo_uapi::net::{AF_UNIX, SockaddrUn};
 use ringo_uapi::tty::FIONREAD;
@@ -110,11 +108,6 @@ pub struct UnixSocket {
 static PATHS: Mutex<NameTable<NodeId, Weak<UnixSocket>>> = Mutex::new(NameTable::new());
 static ABSTRACT: Mutex<NameTable<UnixAddr, Weak<UnixSocket>>> = Mutex::new(NameTable::new());
 
-fn sock_dev() -> u64 {
-    static DEV: spin::Once<u64> = spin::Once::new();
-    *DEV.call_once(alloc_anon_dev)
-}
-
 fn current_pid() -> u32 {
     crate::process::current_ref().map_or(0, |p| p.tgid)
 }
@@ -125,9 +118,8 @@ impl UnixSocket {
     }
 
     fn with_state(kind: Kind, state: State, name: Option<UnixAddr>) -> Arc<UnixSocket> {
-        static NEXT_INO: AtomicU64 = AtomicU64::new(1);
         Arc::new_cyclic(|me| UnixSocket {
-            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            ino: crate::net::sockfs::new_ino(),
             key: new_wait_key(),
             kind,
             me: me.clone(),
@@ -596,21 +588,7 @@ fn wait(key: u64, ready: impl FnMut() -> bool) -> Result<(), Errno> {
 }
 
 impl Inode for UnixSocket {
-    fn metadata(&self) -> Metadata {
-        Metadata::new(sock_dev(), self.ino, InodeKind::Socket, 0o777)
-    }
-
-    fn kind(&self) -> InodeKind {
-        InodeKind::Socket
-    }
-
-    fn node_id(&self) -> NodeId {
-        NodeId { dev: sock_dev(), ino: self.ino }
-    }
-
-    fn seekable(&self) -> bool {
-        false
-    }
+    crate::net::sockfs::socket_inode_identity!();
 
     fn read_at(&self, _offset: u64, buf: &mut dyn WriteBuf, _flags: OpenFlags) -> Result<usize, Errno> {
         let r = self.try_recv(buf, false)?;

@@ -14,7 +14,7 @@ use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ringo_fs::readiness::{PollEvents, new_wait_key};
-use ringo_fs::vfs::{Inode, InodeKind, Metadata, NodeId, OpenFlags, ReadBuf, WriteBuf};
+use ringo_fs::vfs::{Inode, OpenFlags, ReadBuf, WriteBuf};
 use ringo_uapi::Errno;
 
 use crate::sync::Mutex;
@@ -60,17 +60,6 @@ pub struct Socket {
     pub shut_rd: AtomicBool,
 }
 
-fn ino() -> u64 {
-    static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// The device number sockets show in fstat (Linux's sockfs has its own).
-fn sock_dev() -> u64 {
-    static DEV: spin::Once<u64> = spin::Once::new();
-    *DEV.call_once(ringo_fs::vfs::alloc_anon_dev)
-}
-
 impl Socket {
     pub fn tcp() -> Arc<Socket> {
         Self::with(Proto::Tcp(TcpSocket::new()))
@@ -82,7 +71,7 @@ impl Socket {
 
     fn with(proto: Proto) -> Arc<Socket> {
         Arc::new(Socket {
-            ino: ino(),
+            ino: crate::net::sockfs::new_ino(),
             key: new_wait_key(),
             proto,
             opts: Mutex::new(Options::default()),
@@ -135,21 +124,7 @@ impl Socket {
 }
 
 impl Inode for Socket {
-    fn metadata(&self) -> Metadata {
-        Metadata::new(sock_dev(), self.ino, InodeKind::Socket, 0o777)
-    }
-
-    fn kind(&self) -> InodeKind {
-        InodeKind::Socket
-    }
-
-    fn node_id(&self) -> NodeId {
-        NodeId { dev: sock_dev(), ino: self.ino }
-    }
-
-    fn seekable(&self) -> bool {
-        false
-    }
+    crate::net::sockfs::socket_inode_identity!();
 
     fn read_at(&self, _offset: u64, buf: &mut dyn WriteBuf, _flags: OpenFlags) -> Result<usize, Errno> {
         match &self.proto {

@@ -308,17 +308,23 @@ impl Stack {
         crate::arch::without_interrupts(|| {
             let mut inner = self.inner.lock();
             let extra = inner.background_flows();
-            let mut sources: Vec<&Channel<Frame>> = Vec::with_capacity(2 + extra.len());
-            sources.push(&self.default);
-            if let Some(fl) = flow {
-                sources.push(&fl.channel);
-            }
-            for o in &extra {
-                sources.push(&o.channel);
-            }
-            self.ingress(&mut inner, &sources);
+            // The common case (no handshake or closing socket pending)
+            // takes no allocation: the sources fit on the stack.
+            let pair = [Some(&self.default), flow.map(|fl| &fl.channel)];
+            let few: ([&Channel<Frame>; 2], usize) = match pair {
+                [Some(d), Some(c)] => ([d, c], 2),
+                _ => ([&self.default, &self.default], 1),
+            };
+            let many: Vec<&Channel<Frame>>;
+            let sources: &[&Channel<Frame>] = if extra.is_empty() {
+                &few.0[..few.1]
+            } else {
+                many = few.0[..few.1].iter().copied().chain(extra.iter().map(|o| &o.channel)).collect();
+                &many
+            };
+            self.ingress(&mut inner, sources);
             let r = f(&mut inner);
-            self.egress(&mut inner, &sources);
+            self.egress(&mut inner, sources);
             r
         })
     }

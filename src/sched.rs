@@ -20,7 +20,7 @@
 //! until the CPU that ran it has left its stack (`on_cpu`).
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use ringo_sched::{RunQueues, TimerList, WaitTable};
 
@@ -116,8 +116,20 @@ fn send_reschedule(cpu: usize) {
     }
 }
 
+/// Wake generations, hashed by key (collisions only cost a retry): a
+/// retry loop ([`Retry`]) sleeps until its key was woken after its last
+/// attempt, which no readiness bit can tell it.
+static WAKE_GENERATIONS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+
+fn wake_generation(key: u64) -> &'static AtomicU64 {
+    &WAKE_GENERATIONS[(key ^ (key >> 6) ^ (key >> 12)) as usize % WAKE_GENERATIONS.len()]
+}
+
 /// Wakes every task sleeping on `key` (and every poll/select sleeper).
 pub fn wake(key: u64) {
+    // Before the sleepers are taken: one that registers after this sees
+    // the new generation in its condition.
+    wake_generation(key).fetch_add(1, Ordering::AcqRel);
     cpu::without_interrupts(|| {
         let woken = {
             let mut w = WAITS.lock();
@@ -202,6 +214,43 @@ pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -
         if let Some(r) = outcome {
             return r;
         }
+    }
+}
+
+/// A blocking call's retry loop on one wait key: `Retry::new` before the
+/// first attempt, `wait` after each EAGAIN. An object's poll bits are
+/// coarser than an operation (an eventfd is writable while a write of 1
+/// fits, not a write of 2^63): when the bits said ready and the attempt
+/// still failed with no wakeup in between, the next wait is for a wakeup
+/// only, so a mismatch costs one retry instead of a spin that no signal
+/// could end.
+pub struct Retry {
+    key: u64,
+    seen: u64,
+    trust_poll: bool,
+}
+
+impl Retry {
+    pub fn new(key: u64) -> Retry {
+        Retry { key, seen: wake_generation(key).load(Ordering::Acquire), trust_poll: true }
+    }
+
+    /// Sleeps until `key` was woken since the last attempt began, or (once
+    /// per wakeup) until `ready`; a pending signal ends the loop first, as
+    /// Linux's signal_pending check before each sleep.
+    pub fn wait(&mut self, deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> Result<(), Interrupted> {
+        if process::current().signal_pending() {
+            return Err(Interrupted::Signal);
+        }
+        let (seen, trust) = (self.seen, self.trust_poll);
+        let generation = wake_generation(self.key);
+        let r = wait_until(&[self.key], deadline, || {
+            generation.load(Ordering::Acquire) != seen || (trust && ready())
+        });
+        let now = generation.load(Ordering::Acquire);
+        self.trust_poll = now != seen;
+        self.seen = now;
+        r
     }
 }
 

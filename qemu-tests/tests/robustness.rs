@@ -27,6 +27,15 @@ fn sigwait_takes_blocked_signals() {
     run_c("sigwait", 1).expect_program_ok("sigwait");
 }
 
+/// A blocking eventfd write that cannot fit sleeps until a read makes room
+/// and is ended by a signal or SIGKILL (the kernel once retried it for ever
+/// because the eventfd's poll said writable; found by the fuzzer).
+#[test]
+fn a_write_poll_calls_ready_still_sleeps() {
+    run_c("eventfd_block", 1).expect_program_ok("eventfd_block");
+    run_c("eventfd_block", 2).expect_program_ok("eventfd_block");
+}
+
 /// A buffer outside user space is EFAULT before a call can sleep: a read
 /// from the console once waited for input for ever.
 #[test]

@@ -46,12 +46,14 @@ fn path_arg(p: UserAddr) -> Result<Vec<u8>, Errno> {
 /// in between unless the file is non-blocking (objects never sleep
 /// themselves; see ringo_fs::readiness).
 fn blocking<T>(f: &Arc<OpenFile>, want: PollEvents, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    let key = f.wait_key();
+    let mut retry = key.map(crate::sched::Retry::new);
     loop {
         match op() {
             Err(Errno::EAGAIN) if !f.flags().nonblock() => {
-                let Some(key) = f.wait_key() else { return Err(Errno::EAGAIN) };
+                let Some(retry) = retry.as_mut() else { return Err(Errno::EAGAIN) };
                 let ready = || f.poll().intersects(want | PollEvents::ERR | PollEvents::HUP);
-                if crate::sched::wait_until(&[key], None, ready).is_err() {
+                if retry.wait(None, ready).is_err() {
                     return Err(crate::sched::restartable_eintr());
                 }
             }

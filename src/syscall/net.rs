@@ -47,12 +47,13 @@ fn blocking<T>(
     let o = s.options();
     let timeout = if want.contains(PollEvents::OUT) { o.sndtimeo_ns } else { o.rcvtimeo_ns };
     let deadline = (timeout > 0).then(|| crate::time::monotonic_ns().saturating_add(timeout));
+    let mut retry = s.wait_key().map(crate::sched::Retry::new);
     loop {
         match op() {
             Err(Errno::EAGAIN) if !nonblock && !f.flags().nonblock() => {
-                let Some(key) = s.wait_key() else { return Err(Errno::EAGAIN) };
+                let Some(retry) = retry.as_mut() else { return Err(Errno::EAGAIN) };
                 let ready = || s.poll().intersects(want | PollEvents::ERR | PollEvents::HUP);
-                match crate::sched::wait_until(&[key], deadline, ready) {
+                match retry.wait(deadline, ready) {
                     Ok(()) => {}
                     Err(crate::sched::Interrupted::Timeout) => return Err(Errno::EAGAIN),
                     // A socket with a timeout is not restarted (signal(7)).

@@ -67,9 +67,16 @@ pub fn mount_root(initrd: Option<&[u8]>) -> Result<(), Errno> {
     devfs::register_devices(&devices, Arc::new(KernelRandom), crate::fshooks::console())?;
     let ramfs = RamFs::new(devices.clone(), clock);
     let root = ramfs.root();
+    let free_before = crate::init::free_bytes();
     if let Some(bytes) = initrd
         && let Err(e) = ringo_fs::cpio::unpack(bytes, &root)
     {
+        if let ringo_fs::cpio::CpioErrorKind::Fs { errno: Errno::ENOSPC | Errno::ENOMEM, .. } = e.kind {
+            // The files were estimated to fit, but the heap's rounding
+            // took more: the same answer as when the estimate says so.
+            let need = ringo_fs::cpio::data_bytes(bytes).unwrap_or(bytes.len() as u64);
+            crate::init::initramfs_too_big(need, free_before);
+        }
         log::error!("initramfs: {e}");
     }
     let ns = Namespace::new(root.clone());

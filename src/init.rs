@@ -24,6 +24,12 @@ pub fn run(boot: &BootInfo, args: &KernelArgs) -> ! {
         // reached through the direct map; never written.
         unsafe { core::slice::from_raw_parts(paging::phys_to_virt(addr) as *const u8, size as usize) }
     });
+    if let Some(archive) = initrd
+        && let Ok(need) = ringo_fs::cpio::data_bytes(archive)
+        && need.saturating_add(INIT_RESERVE) > free_bytes()
+    {
+        initramfs_too_big(need, free_bytes());
+    }
     if let Err(e) = files::mount_root(initrd) {
         panic!("cannot mount the root file system: {e}");
     }
@@ -50,7 +56,27 @@ pub fn run(boot: &BootInfo, args: &KernelArgs) -> ! {
     power::exit(0, "")
 }
 
+/// Memory init and the kernel need beyond the root file system's data.
+const INIT_RESERVE: u64 = 8 << 20;
+
+pub fn free_bytes() -> u64 {
+    crate::mem::frame_stats().free_pages * 4096
+}
+
+/// Says once that the initramfs does not fit and powers off: nothing could
+/// run without the root file system, and unpacking on would only exhaust
+/// the kernel's memory. Allocates nothing (the heap may be full).
+pub fn initramfs_too_big(need: u64, free: u64) -> ! {
+    println!(
+        "ringo: the initramfs does not fit in memory: its files take {} MiB and {} MiB are free; give the machine more memory (ringo run --mem, QEMU -m)",
+        need.div_ceil(1 << 20),
+        free >> 20
+    );
+    power::exit(power::STATUS_MACHINE_TOO_SMALL, "initramfs too big")
+}
+
 fn start(path: &str, node: &Arc<dyn ringo_fs::vfs::Inode>, args: &KernelArgs) -> ! {
+    crate::arch::watchdog::arm();
     if crate::hp::enabled() {
         log::info!("HP mode: init runs in ring 0 with the vtable at {:#x}", crate::hp::auxv_entry().1);
     }

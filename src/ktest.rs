@@ -19,8 +19,13 @@ pub fn run(name: &str, memmap: &MemoryMap) -> ! {
         "frames" => frames(memmap),
         "pagefault" => page_fault(),
         "panic" => panic(),
+        "stackoverflow" => stack_overflow(),
+        "watchdog" => stuck(true),
+        "watchdog-nmi" => stuck(false),
         _ => {
-            println!("ringo: unknown ktest '{name}' (known: smp heap frames pagefault panic)");
+            println!(
+                "ringo: unknown ktest '{name}' (known: smp heap frames pagefault panic stackoverflow watchdog watchdog-nmi)"
+            );
             power::exit(1, "unknown ktest")
         }
     }
@@ -166,6 +171,39 @@ fn page_fault() -> ! {
     // SAFETY: deliberately not safe: the fault handler must report this.
     let v = unsafe { p.read_volatile() };
     panic!("read {v:#x} from an unmapped address without a fault");
+}
+
+/// Spins in the kernel, with interrupts on (the CPU's own tick notices) or
+/// off (the next CPU notices and sends an NMI): the watchdog must report
+/// the stuck CPU with a backtrace well before 30 s.
+fn stuck(interrupts: bool) -> ! {
+    crate::arch::watchdog::arm();
+    if interrupts {
+        cpu::enable_interrupts();
+    } else {
+        cpu::disable_interrupts();
+    }
+    let start = tsc::micros_since_boot();
+    while tsc::micros_since_boot() - start < 30_000_000 {
+        core::hint::spin_loop();
+    }
+    panic!("the watchdog let a CPU spin in the kernel for 30 s");
+}
+
+/// Recurses on the boot stack until it runs into its guard page: the fault
+/// report must name the stack.
+fn stack_overflow() -> ! {
+    let depth = recurse(0);
+    panic!("recursed {depth} times without reaching the stack's guard page");
+}
+
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    if depth > 1 << 20 {
+        return depth;
+    }
+    recurse(depth + 1) + frame[(depth % 64) as usize]
 }
 
 #[inline(never)]

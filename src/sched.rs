@@ -368,6 +368,7 @@ pub fn schedule() {
 /// Switches from `prev` (None: the idle loop) to `next` (None: the idle
 /// loop). Interrupts are off.
 fn switch_to(prev: Option<Arc<Process>>, next: Option<Arc<Process>>) {
+    crate::arch::watchdog::progress();
     let this_cpu = percpu::this();
     let me = this_cpu.index;
     let save: *mut u64 = match &prev {

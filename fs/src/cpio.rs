@@ -9,7 +9,7 @@ mod unpack;
 
 pub use error::{CpioError, CpioErrorKind};
 pub use reader::{Entries, Entry, HEADER_LEN, TRAILER, entries};
-pub use unpack::{UnpackSummary, unpack};
+pub use unpack::{UnpackSummary, data_bytes, unpack};
 
 #[cfg(test)]
 mod tests;

@@ -89,6 +89,24 @@ impl fmt::Display for MemSizeError {
 
 impl std::error::Error for MemSizeError {}
 
+/// Guest memory the kernel and init need besides the initramfs.
+const KERNEL_NEEDS_MIB: u64 = 16;
+
+/// The launcher's warning before boot when an initramfs of `bytes` cannot
+/// fit in `mem`: QEMU loads the archive into guest memory and the kernel
+/// copies its files out of it, so the guest needs about twice its size
+/// plus the kernel's own. (The guest then says so itself and stops.)
+pub fn initramfs_warning(bytes: u64, mem: MemSize) -> Option<String> {
+    let image_mib = bytes.div_ceil(1 << 20);
+    let need_mib = 2 * image_mib + KERNEL_NEEDS_MIB;
+    (need_mib > mem.mib()).then(|| {
+        format!(
+            "ringo: warning: the initramfs is {image_mib} MiB, which needs about {need_mib} MiB of guest memory (loaded, then unpacked) and --mem is {} MiB",
+            mem.mib()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +143,14 @@ mod tests {
     fn qemu_gets_mebibytes() {
         assert_eq!(MemSize::default().qemu_arg(), "256M");
         assert_eq!(mib("1G").map(|m| MemSize::from_mib(m).map(MemSize::qemu_arg)), Ok(Some("1024M".into())));
+    }
+
+    #[test]
+    fn an_initramfs_too_big_for_the_memory_is_warned_about() {
+        let m256 = MemSize::from_mib(256).expect("256");
+        assert_eq!(initramfs_warning(100 << 20, m256), None, "100 MiB loaded and unpacked fits in 256");
+        let w = initramfs_warning(1800 << 20, m256).expect("1.8 GB does not fit in 256 MiB");
+        assert!(w.contains("1800 MiB") && w.contains("3616 MiB") && w.contains("--mem is 256 MiB"), "{w}");
+        assert!(initramfs_warning(121 << 20, m256).is_some(), "121 MiB twice plus the kernel is past 256");
     }
 }

@@ -31,6 +31,10 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, Error> {
     let decision = accel::choose(cfg.accel, KvmProbe::of_this_host());
     if cfg.announce {
         eprintln!("{}", decision.announcement());
+        let image = cfg.initrd.as_ref().and_then(|p| std::fs::metadata(p).ok());
+        if let Some(warning) = image.and_then(|m| crate::memory::initramfs_warning(m.len(), cfg.memory)) {
+            eprintln!("{warning}");
+        }
     }
     let outcome = run_with(cfg, decision.accel)?;
     if needs_tcg_rerun(&outcome) {

@@ -73,3 +73,20 @@ fn memory_exhaustion_kills_the_biggest_process_and_frees_it() {
         run.line_containing(&format!("oom: round {round}: child status 137"));
     }
 }
+
+/// An initramfs whose files cannot fit in the guest's memory: the launcher
+/// warns before boot, and the kernel says so once, with the sizes, and
+/// powers off with status 78 (it once logged ENOSPC entry by entry, then
+/// panicked on a failed heap allocation).
+#[test]
+fn an_initramfs_bigger_than_memory_stops_cleanly() {
+    let big = std::env::temp_dir().join(format!("ringo-big-file-{}", std::process::id()));
+    std::fs::File::create(&big).and_then(|f| f.set_len(40 << 20)).expect("a 40 MiB sparse file");
+    let run = program(test_programs::c("hello")).add(&big, "/big").memory_mib(64).timeout_secs(TIMEOUT_SECS).run();
+    let _ = std::fs::remove_file(&big);
+    run.expect_status(78);
+    let line = run.line_containing("ringo: the initramfs does not fit in memory: its files take 41 MiB and ");
+    run.check(line.contains("MiB are free"), format!("the free memory is named: `{line}`"));
+    run.check(!run.serial().contains("KERNEL"), "no fault or panic");
+    run.check(!run.serial().contains("\nhello"), "init did not start");
+}

@@ -65,6 +65,7 @@ pub fn implemented() -> usize {
 /// Runs syscall `nr`. Out-of-range and unimplemented numbers are ENOSYS,
 /// logged once per process with the syscall's name.
 pub fn invoke(nr: u64, args: [u64; 6]) -> i64 {
+    crate::arch::watchdog::progress();
     let entry = TABLE.entries.get(nr as usize).copied().flatten();
     let tracing = strace::enabled();
     if tracing {

@@ -136,6 +136,15 @@ fn sample() -> Vec<u8> {
 }
 
 #[test]
+fn data_bytes_counts_what_an_unpack_stores() {
+    let archive = sample();
+    // busybox 7, readme 6, the symlink's target 7, the hard link's data 11.
+    assert_eq!(data_bytes(&archive), Ok(31));
+    assert_eq!(unpack_fresh(&archive).expect("unpack").summary.bytes, 31 - 7, "unpack counts file bytes only");
+    assert!(data_bytes(&archive[..archive.len() - 200]).is_err(), "a truncated archive is an error");
+}
+
+#[test]
 fn newc_round_trip() {
     let u = unpack_fresh(&sample()).expect("unpack");
     let busybox = u.get("/bin/busybox");

@@ -32,6 +32,19 @@ pub struct UnpackSummary {
 /// Identifies the inode behind hard links: (dev major, dev minor, ino, mode).
 type LinkKey = (u32, u32, u32, u32);
 
+/// The bytes an unpack of `archive` stores: the data of its regular files
+/// and symlinks (hard links' data counted once, as it is stored once). The
+/// kernel compares it with free memory before it unpacks, so that an
+/// image too big for the machine is one clear message, not a root file
+/// system that runs out of memory halfway.
+pub fn data_bytes(archive: &[u8]) -> Result<u64, CpioError> {
+    let mut total = 0u64;
+    for entry in entries(archive) {
+        total = total.saturating_add(entry?.data.len() as u64);
+    }
+    Ok(total)
+}
+
 /// Unpacks `archive` under `root`.
 pub fn unpack(archive: &[u8], root: &Arc<dyn Inode>) -> Result<UnpackSummary, CpioError> {
     let ns = Namespace::new(root.clone());

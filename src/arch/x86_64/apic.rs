@@ -167,6 +167,17 @@ pub fn send_ipi(target: &PerCpu, vector: u8) {
     })
 }
 
+/// A non-maskable interrupt to `target` (the watchdog's question to a CPU
+/// that takes no other interrupt).
+pub fn send_nmi(target: &PerCpu) {
+    let Some(this_cpu) = super::percpu::try_this() else { return };
+    cpu::without_interrupts(|| {
+        // SAFETY: an NMI to an online CPU; vector 2 has a handler on its
+        // own IST stack.
+        with_lapic(this_cpu, |l| unsafe { l.send_nmi(ipi_dest(target.apic_id)) })
+    })
+}
+
 /// Interrupt `vector` on this CPU, taken once interrupts are on again
 /// (after any pending interrupt of higher priority).
 pub fn send_self_ipi(vector: u8) {

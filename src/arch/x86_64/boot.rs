@@ -111,6 +111,11 @@ boot_pdpt_high:
     .skip 4096
 boot_pd:
     .skip 4096
+    /* Left unmapped by the kernel's page tables: an overflow of the boot
+     * stack faults here instead of writing over the page tables above. */
+    .global boot_stack_guard
+boot_stack_guard:
+    .skip 4096
     .global boot_stack_bottom
 boot_stack_bottom:
     .skip 65536
@@ -122,6 +127,7 @@ boot_stack_top:
 
 unsafe extern "C" {
     static boot_pml4: u8;
+    static boot_stack_guard: u8;
     static boot_stack_bottom: u8;
     static boot_stack_top: u8;
 }
@@ -135,6 +141,11 @@ pub fn boot_pml4_phys() -> u64 {
 /// The boot stack, for the backtrace walker's bounds.
 pub fn boot_stack() -> (u64, u64) {
     (core::ptr::addr_of!(boot_stack_bottom) as u64, core::ptr::addr_of!(boot_stack_top) as u64)
+}
+
+/// The unmapped page below the boot stack.
+pub fn stack_guard_page() -> u64 {
+    core::ptr::addr_of!(boot_stack_guard) as u64
 }
 
 pub fn boot_tsc() -> u64 {

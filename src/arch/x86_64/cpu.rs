@@ -86,6 +86,10 @@ pub fn disable_interrupts() {
     x86_64::instructions::interrupts::disable();
 }
 
+pub fn enable_interrupts() {
+    x86_64::instructions::interrupts::enable();
+}
+
 /// Sleeps until the next interrupt, with interrupts enabled atomically so a
 /// wakeup between the check and the halt is not lost.
 pub fn enable_interrupts_and_halt() {

@@ -37,6 +37,7 @@ pub mod tsc;
 pub mod uaccess;
 pub mod user_pages;
 pub mod vectors;
+pub mod watchdog;
 
 pub use cpu::without_interrupts;
 
@@ -95,4 +96,47 @@ pub fn enable_user_fpu() {
 /// (for the backtrace walker).
 pub fn stack_bounds_containing(addr: u64) -> Option<(u64, u64)> {
     (0..percpu::count().max(1)).filter_map(smp::kernel_stack_bounds).find(|&(lo, hi)| (lo..hi).contains(&addr))
+}
+
+/// A kernel stack that overflowed into its guard page, for fault reports.
+pub enum OverflowedStack {
+    Boot { cpu: usize },
+    Ist { cpu: usize, ist: usize },
+    Task,
+}
+
+impl core::fmt::Display for OverflowedStack {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            OverflowedStack::Boot { cpu } => write!(f, "the boot stack of cpu {cpu}"),
+            OverflowedStack::Ist { cpu, ist } => write!(f, "IST stack {ist} of cpu {cpu}"),
+            OverflowedStack::Task => write!(f, "a task's kernel stack"),
+        }
+    }
+}
+
+/// The stack whose guard page a kernel fault at `cr2`, with the stack
+/// pointer at `rsp`, hit: the fault address in a guard and the stack
+/// pointer on the stack just above it.
+pub fn overflowed_stack(cr2: u64, rsp: u64) -> Option<OverflowedStack> {
+    let near = |top: u64, size: u64| rsp <= top && top - rsp <= size + 4096;
+    let guard = boot::stack_guard_page();
+    if (guard..guard + 4096).contains(&cr2) {
+        let (bottom, top) = boot::boot_stack();
+        return near(top, top - bottom).then_some(OverflowedStack::Boot { cpu: 0 });
+    }
+    let top = paging::stack_window_top(cr2)?;
+    if !near(top, 128 * 1024) {
+        return None;
+    }
+    for cpu in 0..percpu::count() {
+        let Some(pc) = percpu::cpu(cpu) else { continue };
+        if pc.stack_top.load(core::sync::atomic::Ordering::Relaxed) == top {
+            return Some(OverflowedStack::Boot { cpu });
+        }
+        if let Some(i) = pc.ist_tops.iter().position(|&t| t == top) {
+            return Some(OverflowedStack::Ist { cpu, ist: i + 1 });
+        }
+    }
+    Some(OverflowedStack::Task)
 }

@@ -153,8 +153,13 @@ pub unsafe fn init(map: &MemoryMap, frames: &mut FrameAllocator) -> Result<(), P
 
     // The kernel image, 4 KiB pages with the rights of each part.
     let img = image_layout();
+    let guard = super::boot::stack_guard_page();
     let mut v = img.start;
     while v < img.end {
+        if v == guard {
+            v += Size4KiB::SIZE;
+            continue;
+        }
         let flags = if v < img.text_end {
             F::PRESENT | F::GLOBAL
         } else if v < img.rodata_end {
@@ -253,6 +258,29 @@ pub fn map_kernel_stack(phys: u64, pages: usize) -> Result<u64, PagingError> {
             .flush();
     }
     Ok(top)
+}
+
+/// Frames for a kernel stack of `pages` pages, mapped with an unmapped
+/// guard below; returns its top. For the stacks a CPU keeps for good (its
+/// boot stack, its IST stacks), taken at boot.
+pub fn new_guarded_stack(pages: usize) -> Option<u64> {
+    let phys = crate::mem::alloc_frames(pages)?;
+    match map_kernel_stack(phys, pages) {
+        Ok(top) => Some(top),
+        Err(_) => {
+            // SAFETY: just allocated and never mapped or shared.
+            unsafe { crate::mem::free_frames(phys, pages) };
+            None
+        }
+    }
+}
+
+/// The top of the stack whose guard `addr` lies in, for an address that
+/// faulted inside the stack window (every unmapped page there is below a
+/// stack).
+pub fn stack_window_top(addr: u64) -> Option<u64> {
+    let off = addr.checked_sub(STACK_WINDOW)?;
+    (off < STACK_SLOTS * STACK_SLOT).then(|| STACK_WINDOW + (off / STACK_SLOT + 1) * STACK_SLOT)
 }
 
 /// Unmaps a stack from [`map_kernel_stack`] (the frames stay the caller's).

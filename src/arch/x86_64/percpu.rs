@@ -4,7 +4,7 @@
 
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
@@ -26,7 +26,7 @@ pub const IST_MACHINE_CHECK: u16 = 3;
 /// (see `idt`): an app in ring 0 (HP mode) must never get a frame pushed
 /// onto its own stack.
 pub const IST_SWITCH: u16 = 4;
-const IST_STACK_SIZE: usize = 16 * 1024;
+const IST_STACK_PAGES: usize = 4;
 
 /// Segment selectors, in the order SYSCALL/SYSRET require (kernel code,
 /// kernel data, user data, user code), the same layout as Linux.
@@ -64,6 +64,11 @@ pub struct PerCpu {
     pub online: AtomicBool,
     /// Top of the stack this CPU's kernel code runs on (for backtraces).
     pub stack_top: AtomicU64,
+    /// Tops of the IST stacks (index IST number - 1), for fault reports.
+    pub ist_tops: [u64; 4],
+    /// System calls entered and task switches (see watchdog.rs).
+    pub progress: AtomicU64,
+    pub watch: WatchState,
     gdt: UnsafeCell<GlobalDescriptorTable<8>>,
     tss: UnsafeCell<TaskStateSegment>,
     pub(super) lapic: UnsafeCell<Option<x2apic::lapic::LocalApic>>,
@@ -113,6 +118,9 @@ impl PerCpu {
             irq_counts: [const { AtomicU64::new(0) }; super::vectors::DEVICE_VECTORS],
             online: AtomicBool::new(false),
             stack_top: AtomicU64::new(0),
+            ist_tops: [0; 4],
+            progress: AtomicU64::new(0),
+            watch: WatchState::default(),
             gdt: UnsafeCell::new(GlobalDescriptorTable::empty()),
             tss: UnsafeCell::new(TaskStateSegment::new()),
             lapic: UnsafeCell::new(None),
@@ -120,9 +128,13 @@ impl PerCpu {
         pc.self_ptr = pc as *const PerCpu;
         let tss = pc.tss.get_mut();
         for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK, IST_SWITCH] {
-            let stack: &'static mut [u8] = Box::leak(alloc::vec![0u8; IST_STACK_SIZE].into_boxed_slice());
-            let top = stack.as_ptr() as u64 + IST_STACK_SIZE as u64;
-            tss.interrupt_stack_table[(ist - 1) as usize] = VirtAddr::new(top & !0xf);
+            // Guarded like every kernel stack. At boot, so memory is there;
+            // a CPU without its IST stacks could not report a fault.
+            let Some(top) = super::paging::new_guarded_stack(IST_STACK_PAGES) else {
+                panic!("no memory for the IST stacks of cpu {index}");
+            };
+            tss.interrupt_stack_table[(ist - 1) as usize] = VirtAddr::new(top);
+            pc.ist_tops[(ist - 1) as usize] = top;
         }
         CPUS[index].store(pc as *const PerCpu as u64, Ordering::Release);
         CPU_COUNT.fetch_max(index as u64 + 1, Ordering::AcqRel);
@@ -167,6 +179,16 @@ impl PerCpu {
         // SAFETY: only the owning CPU updates its TSS, with interrupts off.
         unsafe { (*self.tss.get()).privilege_stack_table[0] = VirtAddr::new(top) };
     }
+}
+
+/// What the watchdog (watchdog.rs) last saw on and from this CPU.
+#[derive(Default)]
+pub struct WatchState {
+    pub seen_progress: AtomicU64,
+    pub stuck_ticks: AtomicU32,
+    pub neighbour_ticks: AtomicU64,
+    pub neighbour_stale: AtomicU32,
+    pub nmi_requested: AtomicBool,
 }
 
 /// The current CPU's block, or `None` before [`PerCpu::install`] ran here.

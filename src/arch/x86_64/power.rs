@@ -10,6 +10,9 @@ use x86_64::instructions::port::Port;
 pub const STATUS_KERNEL_CRASH: u8 = 70;
 /// Status when the hypervisor runs ring 3 unfaithfully (EX_OSERR).
 pub const STATUS_UNFAITHFUL_HYPERVISOR: u8 = 71;
+/// Status when the machine cannot hold what it was given, such as an
+/// initramfs bigger than its memory (EX_CONFIG).
+pub const STATUS_MACHINE_TOO_SMALL: u8 = 78;
 
 const DEBUG_EXIT_PORT: u16 = 0xf4;
 

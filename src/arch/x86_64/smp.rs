@@ -133,11 +133,10 @@ pub fn start_aps(apic_ids: &[u32]) -> usize {
         if apic_id == bsp.apic_id {
             continue;
         }
-        let Some(stack) = crate::mem::alloc_frames(KERNEL_STACK_PAGES) else {
+        let Some(top) = paging::new_guarded_stack(KERNEL_STACK_PAGES) else {
             log::error!("smp: no memory for the stack of cpu {next}");
             break;
         };
-        let top = paging::phys_to_virt(stack) + (KERNEL_STACK_PAGES as u64 * 4096);
         let pc = PerCpu::new(next, apic_id);
         STACK_TOPS[next].store(top, Ordering::Relaxed);
         pc.stack_top.store(top, Ordering::Relaxed);

@@ -114,6 +114,7 @@ fn dispatch_vector(frame: &mut TrapFrame) {
             let this_cpu = percpu::current();
             if let Some(c) = this_cpu {
                 c.ticks.fetch_add(1, Ordering::Relaxed);
+                super::watchdog::on_tick(c, frame, crate::sched::interrupted_idle());
             }
             apic::end_of_interrupt();
             if this_cpu.is_some() {
@@ -150,6 +151,10 @@ fn dispatch_vector(frame: &mut TrapFrame) {
 }
 
 fn exception(frame: &mut TrapFrame) {
+    if frame.vector == 2 && super::watchdog::nmi_was_requested() {
+        crate::console::write_raw(b"ringo: the watchdog's NMI: where this CPU is stuck\n");
+        kernel_fault(frame);
+    }
     let mut fault_addr = 0;
     let mut fault = None;
     if frame.vector == 14 {
@@ -212,13 +217,36 @@ fn kernel_fault(frame: &TrapFrame) -> ! {
         frame.error,
         if frame.is_from_user() { ", from ring 3" } else { "" }
     );
+    let cr2 = x86_64::registers::control::Cr2::read_raw();
     if frame.vector == 14 {
-        let cr2 = x86_64::registers::control::Cr2::read_raw();
         let _ = writeln!(w, "  cr2 {cr2:#018x} ({})", page_fault_cause(frame.error));
+    }
+    // A stack overflow faults on the guard page; without an IST stack for
+    // #PF, pushing its frame faults again and it arrives as #DF.
+    if matches!(frame.vector, 8 | 14)
+        && let Some(stack) = super::overflowed_stack(cr2, frame.rsp)
+    {
+        let _ = writeln!(w, "  kernel stack overflow: {stack} (cr2 {cr2:#x} is its guard page)");
     }
     print_registers(&mut w, frame);
     crate::backtrace::print(&mut w, Some(frame.rip), frame.rbp);
     super::power::exit(super::power::STATUS_KERNEL_CRASH, "kernel fault");
+}
+
+/// The watchdog's report of this CPU, stuck in the kernel for `secs`
+/// seconds with interrupts on; powers off.
+pub(super) fn watchdog_report(frame: &TrapFrame, secs: u64) -> ! {
+    let mut w = crate::console::emergency_writer();
+    let task = crate::process::current_ref().map(|p| (p.pid, p.exe()));
+    let _ = writeln!(
+        w,
+        "\nringo: KERNEL WATCHDOG: cpu {} made no progress for {secs} s in the kernel (task {:?})",
+        percpu::current_index(),
+        task
+    );
+    print_registers(&mut w, frame);
+    crate::backtrace::print(&mut w, Some(frame.rip), frame.rbp);
+    super::power::exit(super::power::STATUS_KERNEL_CRASH, "watchdog")
 }
 
 fn page_fault_cause(error: u64) -> &'static str {

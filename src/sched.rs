@@ -270,6 +270,14 @@ pub fn sleep_until(deadline: u64) -> Result<(), Interrupted> {
     }
 }
 
+/// A preemption point for a long loop inside a system call (the kernel
+/// does not preempt itself): a queued task gets the CPU, and the loop
+/// counts as progress for the watchdog.
+pub fn cond_resched() {
+    crate::arch::watchdog::progress();
+    yield_now();
+}
+
 /// Gives up the CPU if another task is queued here (sched_yield, the end
 /// of a slice). A task whose affinity no longer allows this CPU moves.
 pub fn yield_now() {

@@ -36,6 +36,14 @@ fn a_write_poll_calls_ready_still_sleeps() {
     run_c("eventfd_block", 2).expect_program_ok("eventfd_block");
 }
 
+/// A sendfile of 2 GiB ends on a signal with a partial count (the kernel
+/// once spent more than 10 s in that one call under TCG; found by the
+/// fuzzer's watchdog).
+#[test]
+fn long_calls_end_on_a_signal() {
+    run_c("longcall", 1).expect_program_ok("longcall");
+}
+
 /// A buffer outside user space is EFAULT before a call can sleep: a read
 /// from the console once waited for input for ever.
 #[test]

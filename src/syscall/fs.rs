@@ -573,7 +573,9 @@ pub fn fsync(fd: Fd) -> SysResult {
 
 /// sendfile from a pipe or another stream: what was read is written whole.
 fn sendfile_stream(out: &Arc<OpenFile>, inp: &Arc<OpenFile>, count: usize) -> SysResult {
-    let mut buf = vec![0u8; count.min(64 * 1024)];
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(count.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(count.min(64 * 1024), 0);
     let mut dst: &mut [u8] = &mut buf;
     let n = inp.read(&mut dst)?;
     let mut written = 0;
@@ -609,6 +611,12 @@ pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysRes
     let mut total = 0;
     let mut result = Ok(());
     while total < count {
+        // Up to 2 GiB in one call: a signal ends it with what was sent (as
+        // Linux's splice loop), and a queued task gets the CPU meanwhile.
+        if total > 0 && current().signal_pending() {
+            break;
+        }
+        crate::sched::cond_resched();
         let want = (count - total).min(buf.len());
         let mut dst: &mut [u8] = &mut buf[..want];
         let n = match inp.pread(&mut dst, start + total as i64) {

@@ -22,6 +22,14 @@ impl Waker for KernelWaker {
     }
 }
 
+struct HeapBudget;
+
+impl ringo_fs::budget::MemoryBudget for HeapBudget {
+    fn fits(&self, bytes: usize) -> bool {
+        crate::mem::file_data_fits(bytes)
+    }
+}
+
 struct GroupSignals;
 
 impl SignalSink for GroupSignals {
@@ -84,6 +92,8 @@ pub fn install() {
     static WAKER: KernelWaker = KernelWaker;
     static SIGNALS: GroupSignals = GroupSignals;
     static MEMORY: UserCopies = UserCopies;
+    static BUDGET: HeapBudget = HeapBudget;
+    ringo_fs::budget::set_budget(&BUDGET);
     readiness::set_waker(&WAKER);
     readiness::set_signal_sink(&SIGNALS);
     ringo_fs::tty::set_user_memory(&MEMORY);

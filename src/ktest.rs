@@ -100,15 +100,27 @@ fn heap() -> ! {
     }
     drop(slots);
 
-    let big: Vec<Box<[u64]>> = (0..48u64).map(|i| alloc::vec![i; 128 * 1024].into_boxed_slice()).collect();
-    for (i, b) in big.iter().enumerate() {
-        assert!(b.iter().all(|&x| x == i as u64), "large heap block {i} was overwritten");
+    // Small blocks grow the buddy heap; large ones (LARGE_BLOCK and up)
+    // are frames, given back when freed.
+    let small: Vec<Box<[u64]>> = (0..1536u64).map(|i| alloc::vec![i; 4 * 1024].into_boxed_slice()).collect();
+    for (i, b) in small.iter().enumerate() {
+        assert!(b.iter().all(|&x| x == i as u64), "heap block {i} was overwritten");
     }
     let grown = mem::HEAP.size();
-    drop(big);
+    drop(small);
     assert!(grown >= start_size + 48 * 1024 * 1024, "heap did not grow: {start_size} -> {grown}");
+    let free_before = mem::frame_stats().free_pages;
+    let big: Vec<Box<[u64]>> = (0..48u64).map(|i| alloc::vec![i; 128 * 1024].into_boxed_slice()).collect();
+    for (i, b) in big.iter().enumerate() {
+        assert!(b.iter().all(|&x| x == i as u64), "large block {i} was overwritten");
+    }
+    let free_live = mem::frame_stats().free_pages;
+    drop(big);
+    let free_after = mem::frame_stats().free_pages;
+    assert!(free_before - free_live >= 48 * 256, "48 MiB of large blocks took {} pages", free_before - free_live);
+    assert!(free_after == free_before, "large blocks were not given back: {free_before} -> {free_after} pages");
     println!(
-        "ktest heap: ok ({rounds} mixed allocations, 48 MiB live at peak, heap grew {} -> {} MiB)",
+        "ktest heap: ok ({rounds} mixed allocations, heap grew {} -> {} MiB, 48 MiB of large blocks given back)",
         start_size >> 20,
         grown >> 20
     );

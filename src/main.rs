@@ -165,13 +165,34 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
 
 /// Every CPU's timer tick: the scheduler; on the boot CPU also console
 /// input and the process-wide timers.
+static DEFERRED_TICK_WORK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+fn tick_work() {
+    fshooks::poll_serial_input();
+    process::timer_signals(time::monotonic_ns());
+    ringo_fs::timerfd::expire_due();
+}
+
+/// The boot CPU's timer work that a tick could not do because it
+/// interrupted the kernel: from a preemption point in process context, so
+/// that a long system call does not hold back every timer and signal.
+pub fn deferred_tick_work() {
+    if DEFERRED_TICK_WORK.swap(false, core::sync::atomic::Ordering::Relaxed) {
+        cpu::without_interrupts(tick_work);
+    }
+}
+
 pub fn tick(from_user: bool) {
     // Terminal input may signal process groups, timers signal processes:
-    // only where no process lock can be held by the interrupted code.
-    if arch::percpu::current_index() == 0 && (from_user || sched::interrupted_idle()) {
-        fshooks::poll_serial_input();
-        process::timer_signals(time::monotonic_ns());
-        ringo_fs::timerfd::expire_due();
+    // only where no process lock can be held by the interrupted code; else
+    // at the next preemption point of a long system call.
+    if arch::percpu::current_index() == 0 {
+        if from_user || sched::interrupted_idle() {
+            DEFERRED_TICK_WORK.store(false, core::sync::atomic::Ordering::Relaxed);
+            tick_work();
+        } else {
+            DEFERRED_TICK_WORK.store(true, core::sync::atomic::Ordering::Relaxed);
+        }
     }
     process::cpu_timers_tick(from_user, 1_000_000_000 / arch::apic::HZ as u64);
     net::tick();

@@ -1,7 +1,14 @@
 //! Physical memory and the kernel heap. Frames come from the buddy frame
 //! allocator (ringo_mm); the heap is a second buddy allocator that grows by
-//! taking frames when it runs out. The frame allocator never allocates from
-//! the heap, so growing the heap cannot deadlock.
+//! taking frames when it runs out, and blocks of 64 KiB and more are
+//! frames of their own, returned when freed. The frame allocator never
+//! allocates from the heap, so growing the heap cannot deadlock.
+//!
+//! Memory policy: programs (their pages, page tables, kernel stacks) take
+//! frames only above a reserve that the heap alone may use, and file data
+//! (ramfs) only above twice that; a program that exhausts memory is
+//! OOM-killed (oom.rs), a full /tmp is ENOSPC, and the kernel's own
+//! allocations still succeed meanwhile.
 //!
 //! The heap may be used from interrupt handlers (its lock is taken with
 //! interrupts off); the frame allocator's lock is not: interrupt handlers
@@ -23,8 +30,30 @@ pub static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator::new(PHYS_O
 /// The heap grows by at least this much at a time.
 const HEAP_CHUNK_PAGES: usize = 1024; // 4 MiB
 
+/// Frames only the kernel heap may take (set at boot: 1/64 of memory,
+/// 1 to 8 MiB). Programs run out of memory first; the heap can still grow
+/// for the kernel's own structures (the OOM killer's work, the victim's
+/// exit, every other system call), so a shortage ends a process, not the
+/// kernel.
+static RESERVE_PAGES: AtomicU64 = AtomicU64::new(0);
+
 pub fn alloc_frames(pages: usize) -> Option<u64> {
-    FRAMES.lock().alloc(pages)
+    let mut frames = FRAMES.lock();
+    if frames.stats().free_pages < pages as u64 + RESERVE_PAGES.load(Ordering::Relaxed) {
+        return None;
+    }
+    frames.alloc(pages)
+}
+
+/// Whether file data (ramfs, on the heap) may take a block of `bytes`
+/// (a power-of-two block, from the heap or the frames): it leaves twice
+/// the reserve free, so that with /tmp full programs still fork and fault
+/// pages in, and the kernel still has its reserve.
+pub fn file_data_fits(bytes: usize) -> bool {
+    let Some(block) = bytes.checked_next_power_of_two() else { return false };
+    let keep = 2 * RESERVE_PAGES.load(Ordering::Relaxed);
+    let free = FRAMES.lock().stats().free_pages.saturating_sub(keep);
+    (block as u64).div_ceil(4096) <= free
 }
 
 /// # Safety
@@ -105,7 +134,18 @@ pub unsafe fn init(map: &MemoryMap) -> Result<(), MemError> {
             unsafe { frames.add_range(s.max(BOOT_DIRECT_MAP), e) };
         }
     }
+    RESERVE_PAGES.store((frames.stats().total_pages / 64).clamp(256, 2048), Ordering::Relaxed);
     Ok(())
+}
+
+/// Blocks at least this big come straight from the frame allocator and go
+/// back to it when freed (file data, pipe and socket buffers): the buddy
+/// heap keeps every chunk it grows by, so the memory of a big file a
+/// program unlinked would otherwise stay the kernel's for good.
+const LARGE_BLOCK: usize = 64 * 1024;
+
+fn is_large(layout: Layout) -> bool {
+    layout.size() >= LARGE_BLOCK && layout.align() <= 4096
 }
 
 pub struct KernelHeap {
@@ -156,6 +196,11 @@ impl KernelHeap {
 // while the code it interrupted held the lock would spin forever.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if is_large(layout) {
+            let pages = layout.size().div_ceil(4096);
+            return crate::arch::without_interrupts(|| FRAMES.lock().alloc(pages))
+                .map_or(core::ptr::null_mut(), |p| phys_to_virt(p) as *mut u8);
+        }
         crate::arch::without_interrupts(|| {
             let mut heap = self.heap.lock();
             loop {
@@ -170,6 +215,13 @@ unsafe impl GlobalAlloc for KernelHeap {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if is_large(layout) {
+            let phys = ptr as u64 - PHYS_OFFSET;
+            // SAFETY: a large block is frames from `alloc` with the same
+            // page count, reached through the direct map, no longer used.
+            crate::arch::without_interrupts(|| unsafe { FRAMES.lock().free(phys, layout.size().div_ceil(4096)) });
+            return;
+        }
         crate::arch::without_interrupts(|| {
             // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc(layout)`.
             unsafe { self.heap.lock().dealloc(NonNull::new_unchecked(ptr), layout) }

@@ -275,6 +275,7 @@ pub fn sleep_until(deadline: u64) -> Result<(), Interrupted> {
 /// counts as progress for the watchdog.
 pub fn cond_resched() {
     crate::arch::watchdog::progress();
+    crate::deferred_tick_work();
     yield_now();
 }
 

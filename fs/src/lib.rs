@@ -10,6 +10,7 @@ extern crate alloc;
 
 mod anon;
 pub mod binfmt;
+pub mod budget;
 pub mod cpio;
 pub mod devfs;
 pub mod dirent;

@@ -66,6 +66,17 @@ fn execve_takes_arguments_up_to_arg_max() {
     run_c("bigargs", 1).expect_program_ok("bigargs");
 }
 
+/// Filling /tmp (ramfs, on the kernel heap) at -m 64 ends in ENOSPC, and
+/// with it full, fork, pipes and exit still work; unlinking gives the
+/// memory back.
+#[test]
+fn a_full_tmp_is_enospc_not_a_kernel_panic() {
+    let run = program(test_programs::c("tmpfull")).memory_mib(64).timeout_secs(TIMEOUT_SECS).run();
+    run.expect_program_ok("tmpfull");
+    run.line_containing("tmpfull: round 1: ");
+    run.check(run.serial().contains("MiB written, then ENOSPC"), "64 MiB of memory fill before 160 MiB");
+}
+
 /// A child that touches memory until none is left is OOM-killed (SIGKILL,
 /// status 137, Linux's log line), not the kernel or init, and its memory
 /// comes back: /proc/meminfo before and after, three rounds, -m 64.

@@ -1,6 +1,7 @@
 //! Regular-file data: a byte vector, grown with zeros by writes and
-//! truncations past its end. Allocation failure is ENOSPC (a full tmpfs)
-//! rather than an abort.
+//! truncations past its end. Growth the memory budget (crate::budget)
+//! refuses, or an allocation that fails, is ENOSPC (a full tmpfs) rather
+//! than an abort.
 //!
 //! Copies to and from the caller's buffer happen under the data lock, which
 //! keeps each read and write atomic. The one case that would deadlock, a
@@ -48,13 +49,29 @@ pub fn set_len(data: &RwLock<Vec<u8>>, len: u64) -> Result<(), Errno> {
     let mut data = data.write();
     let old_len = data.len();
     if len > old_len {
-        data.try_reserve(len - old_len).map_err(|_| Errno::ENOSPC)?;
+        reserve(&mut data, len)?;
         data.resize(len, 0);
     } else {
         data.truncate(len);
         data.shrink_to(len);
     }
     Ok(())
+}
+
+/// Room for `end` bytes: the usual doubling when the memory budget
+/// allows it, else just what is needed, else ENOSPC (a full tmpfs).
+fn reserve(data: &mut Vec<u8>, end: usize) -> Result<(), Errno> {
+    if end <= data.capacity() {
+        return Ok(());
+    }
+    let len = data.len();
+    if crate::budget::fits(end.max(data.capacity().saturating_mul(2))) {
+        data.try_reserve(end - len).map_err(|_| Errno::ENOSPC)
+    } else if crate::budget::fits(end) {
+        data.try_reserve_exact(end - len).map_err(|_| Errno::ENOSPC)
+    } else {
+        Err(Errno::ENOSPC)
+    }
 }
 
 fn write_locked(data: &mut Vec<u8>, offset: u64, buf: &mut dyn ReadBuf) -> Result<usize, Errno> {
@@ -67,7 +84,7 @@ fn write_locked(data: &mut Vec<u8>, offset: u64, buf: &mut dyn ReadBuf) -> Resul
     let end = usize::try_from(end).map_err(|_| Errno::EFBIG)?;
     let old_len = data.len();
     if end > old_len {
-        data.try_reserve(end - old_len).map_err(|_| Errno::ENOSPC)?;
+        reserve(data, end)?;
         data.resize(end, 0);
     }
     match buf.read(&mut data[start..end]) {

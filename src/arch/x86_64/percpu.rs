@@ -4,7 +4,7 @@
 
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
@@ -185,9 +185,11 @@ impl PerCpu {
 #[derive(Default)]
 pub struct WatchState {
     pub seen_progress: AtomicU64,
-    pub stuck_ticks: AtomicU32,
+    /// TSC when `seen_progress` last changed.
+    pub progress_tsc: AtomicU64,
     pub neighbour_ticks: AtomicU64,
-    pub neighbour_stale: AtomicU32,
+    pub neighbour_tsc: AtomicU64,
+    pub nmi_sent: AtomicBool,
     pub nmi_requested: AtomicBool,
 }
 

@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::percpu::{self, PerCpu};
 use super::trap::TrapFrame;
-use super::{apic, uaccess};
+use super::{apic, cpu, tsc, uaccess};
 
 /// How long a CPU may go without progress.
 pub const WATCHDOG_SECS: u64 = 10;
@@ -35,17 +35,25 @@ pub fn progress() {
     c.progress.store(c.progress.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
-/// On every timer tick of every CPU, with the interrupted context.
+/// On every timer tick of every CPU, with the interrupted context. Time is
+/// the TSC's, not a count of ticks: under an emulator a loaded host makes
+/// the timer's calibration, and so the tick rate, unreliable.
 pub fn on_tick(c: &'static PerCpu, frame: &TrapFrame, idle: bool) {
     if !ARMED.load(Ordering::Acquire) {
         return;
     }
-    let limit = apic::HZ * WATCHDOG_SECS as u32;
-    let now = c.progress.load(Ordering::Relaxed);
+    let now = cpu::rdtsc();
+    let limit = tsc::khz() * 1000 * WATCHDOG_SECS;
+    let w = &c.watch;
+    let progress = c.progress.load(Ordering::Relaxed);
     let elsewhere = idle || frame.rip < uaccess::USER_LIMIT;
-    if elsewhere || c.watch.seen_progress.swap(now, Ordering::Relaxed) != now {
-        c.watch.stuck_ticks.store(0, Ordering::Relaxed);
-    } else if c.watch.stuck_ticks.fetch_add(1, Ordering::Relaxed) + 1 == limit {
+    // (A zero time: the first tick since the watchdog was armed.)
+    if elsewhere
+        || w.seen_progress.swap(progress, Ordering::Relaxed) != progress
+        || w.progress_tsc.load(Ordering::Relaxed) == 0
+    {
+        w.progress_tsc.store(now, Ordering::Relaxed);
+    } else if now.saturating_sub(w.progress_tsc.load(Ordering::Relaxed)) > limit {
         super::trap::watchdog_report(frame, WATCHDOG_SECS);
     }
     let n = percpu::count();
@@ -54,12 +62,16 @@ pub fn on_tick(c: &'static PerCpu, frame: &TrapFrame, idle: bool) {
     }
     let Some(next) = percpu::cpu((c.index + 1) % n).filter(|p| p.online.load(Ordering::Acquire)) else { return };
     let ticks = next.ticks.load(Ordering::Relaxed);
-    if c.watch.neighbour_ticks.swap(ticks, Ordering::Relaxed) != ticks {
-        c.watch.neighbour_stale.store(0, Ordering::Relaxed);
-    } else if c.watch.neighbour_stale.fetch_add(1, Ordering::Relaxed) + 1 == limit {
-        let mut w = crate::console::emergency_writer();
+    if w.neighbour_ticks.swap(ticks, Ordering::Relaxed) != ticks
+        || w.nmi_sent.load(Ordering::Relaxed)
+        || w.neighbour_tsc.load(Ordering::Relaxed) == 0
+    {
+        w.neighbour_tsc.store(now, Ordering::Relaxed);
+    } else if now.saturating_sub(w.neighbour_tsc.load(Ordering::Relaxed)) > limit {
+        w.nmi_sent.store(true, Ordering::Relaxed);
+        let mut out = crate::console::emergency_writer();
         let _ = core::fmt::Write::write_fmt(
-            &mut w,
+            &mut out,
             format_args!(
                 "\nringo: KERNEL WATCHDOG: cpu {} took no timer interrupt for {WATCHDOG_SECS} s (interrupts off?); an NMI asks it where it is\n",
                 next.index

@@ -10,9 +10,9 @@
 //! OOM-killed (oom.rs), a full /tmp is ENOSPC, and the kernel's own
 //! allocations still succeed meanwhile.
 //!
-//! The heap may be used from interrupt handlers (its lock is taken with
-//! interrupts off); the frame allocator's lock is not: interrupt handlers
-//! must not take frames.
+//! The heap may be used from interrupt handlers, and it takes frames (to
+//! grow, for large blocks): both locks are taken with interrupts off, so
+//! an interrupt never spins on a lock the code it interrupted holds.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
@@ -38,11 +38,13 @@ const HEAP_CHUNK_PAGES: usize = 1024; // 4 MiB
 static RESERVE_PAGES: AtomicU64 = AtomicU64::new(0);
 
 pub fn alloc_frames(pages: usize) -> Option<u64> {
-    let mut frames = FRAMES.lock();
-    if frames.stats().free_pages < pages as u64 + RESERVE_PAGES.load(Ordering::Relaxed) {
-        return None;
-    }
-    frames.alloc(pages)
+    crate::arch::without_interrupts(|| {
+        let mut frames = FRAMES.lock();
+        if frames.stats().free_pages < pages as u64 + RESERVE_PAGES.load(Ordering::Relaxed) {
+            return None;
+        }
+        frames.alloc(pages)
+    })
 }
 
 /// Whether file data (ramfs, on the heap) may take a block of `bytes`
@@ -52,7 +54,7 @@ pub fn alloc_frames(pages: usize) -> Option<u64> {
 pub fn file_data_fits(bytes: usize) -> bool {
     let Some(block) = bytes.checked_next_power_of_two() else { return false };
     let keep = 2 * RESERVE_PAGES.load(Ordering::Relaxed);
-    let free = FRAMES.lock().stats().free_pages.saturating_sub(keep);
+    let free = frame_stats().free_pages.saturating_sub(keep);
     (block as u64).div_ceil(4096) <= free
 }
 
@@ -60,7 +62,7 @@ pub fn file_data_fits(bytes: usize) -> bool {
 /// `addr` must come from `alloc_frames(pages)` and no longer be used.
 pub unsafe fn free_frames(addr: u64, pages: usize) {
     // SAFETY: forwarded to the caller.
-    unsafe { FRAMES.lock().free(addr, pages) }
+    crate::arch::without_interrupts(|| unsafe { FRAMES.lock().free(addr, pages) })
 }
 
 /// Extra references to frames mapped in more than one address space
@@ -95,7 +97,7 @@ pub fn release_frame(frame: u64) {
 }
 
 pub fn frame_stats() -> Stats {
-    FRAMES.lock().stats()
+    crate::arch::without_interrupts(|| FRAMES.lock().stats())
 }
 
 #[derive(Debug)]

@@ -207,6 +207,11 @@ pub unsafe fn init(map: &MemoryMap, frames: &mut FrameAllocator) -> Result<(), P
 
 /// Maps device registers uncached and returns their virtual address.
 pub fn map_mmio(phys: u64, size: u64) -> Result<u64, PagingError> {
+    // The frame allocator's lock is taken with interrupts off (mem.rs).
+    super::without_interrupts(|| map_mmio_irqs_off(phys, size))
+}
+
+fn map_mmio_irqs_off(phys: u64, size: u64) -> Result<u64, PagingError> {
     let mut guard = TABLES.lock();
     let t = guard.as_mut().ok_or(PagingError::OutOfFrames)?;
     let first = ringo_mm::align_down(phys, 4096);
@@ -233,6 +238,11 @@ pub fn map_mmio(phys: u64, size: u64) -> Result<u64, PagingError> {
 /// Maps the `pages` frames at `phys` as a kernel stack with an unmapped
 /// guard below it; returns the stack's top.
 pub fn map_kernel_stack(phys: u64, pages: usize) -> Result<u64, PagingError> {
+    // The frame allocator's lock is taken with interrupts off (mem.rs).
+    super::without_interrupts(|| map_kernel_stack_irqs_off(phys, pages))
+}
+
+fn map_kernel_stack_irqs_off(phys: u64, pages: usize) -> Result<u64, PagingError> {
     assert!((pages as u64 + 1) * 4096 <= STACK_SLOT);
     let mut guard = TABLES.lock();
     let t = guard.as_mut().ok_or(PagingError::OutOfFrames)?;
@@ -299,6 +309,11 @@ pub fn unmap_kernel_stack(top: u64, pages: usize) {
 /// Maps one user page at `virt` in the kernel's lower half (used by the
 /// boot-time ring-3 probe before user address spaces exist).
 pub fn map_user_page(virt: u64, phys: u64, writable: bool) -> Result<(), PagingError> {
+    // The frame allocator's lock is taken with interrupts off (mem.rs).
+    super::without_interrupts(|| map_user_page_irqs_off(virt, phys, writable))
+}
+
+fn map_user_page_irqs_off(virt: u64, phys: u64, writable: bool) -> Result<(), PagingError> {
     let mut guard = TABLES.lock();
     let t = guard.as_mut().ok_or(PagingError::OutOfFrames)?;
     let mut frames = crate::mem::FRAMES.lock();

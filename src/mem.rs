@@ -165,6 +165,11 @@ impl KernelHeap {
         self.size.load(Ordering::Relaxed)
     }
 
+    /// Bytes of the heap's blocks in use (buddy-rounded).
+    pub fn in_use(&self) -> u64 {
+        crate::arch::without_interrupts(|| self.heap.lock().stats_alloc_actual() as u64)
+    }
+
     /// Adds frames big enough for `layout` to `heap`.
     fn grow(&self, heap: &mut Heap<32>, layout: Layout) -> bool {
         let need = layout.size().max(layout.align()).div_ceil(4096) * 2;

@@ -48,12 +48,17 @@ fn cpuinfo() -> Result<Vec<u8>, Errno> {
     Ok(s.into_bytes())
 }
 
+/// Linux's fields; Slab is what the kernel heap took from the frames and
+/// SUnreclaim what of it is in use (the heap keeps its free space), so
+/// that MemFree + Slab - SUnreclaim is all the memory nothing holds.
 fn meminfo() -> Result<Vec<u8>, Errno> {
     let f = mem::frame_stats();
     let kb = |pages: u64| pages * 4;
+    let (heap, used) = (mem::HEAP.size() / 1024, mem::HEAP.in_use() / 1024);
     Ok(format!(
         "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nBuffers:               0 kB\n\
-         Cached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n",
+         Cached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n\
+         Slab:           {heap:8} kB\nSReclaimable:          0 kB\nSUnreclaim:     {used:8} kB\n",
         kb(f.total_pages),
         kb(f.free_pages),
         kb(f.free_pages)

@@ -6,8 +6,9 @@
 //! (src/bin/ringo-fuzz.rs), with `FUZZ_CALLS`, `FUZZ_SECONDS` and
 //! `FUZZ_SEED` from the environment.
 //!
-//! The program checks the leak itself (MemFree after a warm-up against the
-//! end, with every worker reaped and its files removed) and prints `FAIL:`
+//! The program checks the leak itself (free frames plus the kernel heap's
+//! free part after a warm-up against the end, with every worker reaped and
+//! its files removed) and prints `FAIL:`
 //! with the seed on any failure; here a `KERNEL` line (a kernel fault or
 //! panic) or the launcher's timeout (a hang) fails too.
 
@@ -23,7 +24,7 @@ fn strings(args: &[&str]) -> Vec<String> {
 #[test]
 fn short_pass_leaves_the_kernel_whole() {
     let run = pass(&strings(&["-n", "100000", "-s", "1"]), false, 240);
-    run.line_containing("fuzz: MemFree ");
+    run.line_containing("fuzz: free memory ");
 }
 
 /// In HP mode the app is trusted with kernel memory, but every vtable

@@ -118,7 +118,11 @@ boot_stack_guard:
     .skip 4096
     .global boot_stack_bottom
 boot_stack_bottom:
-    .skip 65536
+    /* 128 KiB: the drivers' set-up runs here, and virtio-net's takes a
+     * 40 KiB frame (virtio-drivers' queues move by value); at 64 KiB it
+     * ran into the guard page when an interrupt came at the deepest
+     * point (it used to overwrite the boot page directory unnoticed). */
+    .skip 131072
     .global boot_stack_top
 boot_stack_top:
     "#,

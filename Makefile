@@ -5,7 +5,7 @@ RINGO := $(CARGO) run --quiet --release --bin ringo --
 # Arguments for `make run`, e.g. make run ARGS="--smp 2 loglevel=8"
 ARGS ?=
 
-.PHONY: all setup kernel run test test-host test-qemu bench fuzz go-hp install clippy fmt clean
+.PHONY: all setup kernel run test test-host test-qemu test-fuzz bench fuzz fuzz-parsers go-hp install clippy fmt clean
 
 all: kernel
 
@@ -19,7 +19,7 @@ kernel: setup
 run: setup
 	@$(RINGO) run $(ARGS)
 
-test: test-host test-qemu
+test: test-host test-qemu test-fuzz
 
 # Pure logic, on the host.
 test-host: setup
@@ -29,6 +29,10 @@ test-host: setup
 test-qemu: kernel
 	$(CARGO) test --release -p qemu-tests --test '*'
 
+# Each parser fuzz target (fuzz/) for 30 s from its checked-in corpus.
+test-fuzz: setup
+	@./scripts/cargo-fuzz.sh 30
+
 # Measurements (not tests): prints a report and rewrites docs/benchmarks.md.
 bench: kernel
 	@./scripts/setup.sh bench
@@ -36,10 +40,18 @@ bench: kernel
 
 # The long syscall-fuzzer passes, normal and HP mode (qemu-tests/src/bin/ringo-fuzz.rs):
 # make fuzz FUZZ_CALLS=10000000 FUZZ_SECONDS=1800 [FUZZ_SEED=n]; a failure prints its seed.
+# It first runs fuzz-parsers.
 FUZZ_CALLS ?= 10000000
 FUZZ_SECONDS ?= 1800
-fuzz: kernel
+fuzz: kernel fuzz-parsers
 	FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),FUZZ_SEED=$(FUZZ_SEED)) $(CARGO) run --quiet --release --bin ringo-fuzz
+
+# Coverage-guided fuzzing of the pure parsers (ELF, cpio, command line,
+# signal frames, network, ACPI) with cargo fuzz, FUZZ_PARSER_SECONDS per
+# target (scripts/cargo-fuzz.sh; a crash prints its input's path).
+FUZZ_PARSER_SECONDS ?= 300
+fuzz-parsers: setup
+	@./scripts/cargo-fuzz.sh $(FUZZ_PARSER_SECONDS)
 
 # The Go 1.23 GOROOT with Ringo's HP-mode runtime patch (hp/go/README.md).
 # GOROOT_OUT=dir puts it elsewhere than target/go-hp/goroot.

@@ -3,9 +3,11 @@
 # the pinned Rust toolchain with the bare-metal target (rust-toolchain.toml
 # alone installs nothing on machines whose rustup does not auto-install) and
 # the musl target (the static Rust test program), QEMU, musl-gcc (the
-# static C test programs), busybox-static (the default image's shell and
-# the busybox tests), and curl and wrk (clients in the socket tests). Safe
-# to run again; quiet when everything is there.
+# static C test programs), g++ (libFuzzer, which cargo fuzz builds for the
+# parser fuzz targets in fuzz/; scripts/cargo-fuzz.sh installs cargo-fuzz
+# itself the first time it runs), busybox-static (the default image's shell
+# and the busybox tests), and curl and wrk (clients in the socket tests).
+# Safe to run again; quiet when everything is there.
 #
 # `setup.sh bench` (make bench) also installs Debian's kernel,
 # linux-image-amd64, for the Linux guest the benchmarks compare Ringo with;
@@ -44,6 +46,8 @@ missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v gcc >/dev/null || missing+=(gcc)
+# libfuzzer-sys compiles libFuzzer's C++ sources (make test-fuzz).
+command -v g++ >/dev/null || missing+=(g++)
 # GNU cpio and xz: independent readers the launcher's tests check against.
 command -v cpio >/dev/null || missing+=(cpio)
 command -v xz >/dev/null || missing+=(xz-utils)

@@ -530,7 +530,9 @@ pub enum Restart {
 /// handler about to run, None when no handler runs (ignored, or a default
 /// action that does not end the process).
 pub const fn restart_after_signal(ret: i64, handler_flags: Option<u64>) -> Restart {
-    match (-ret, handler_flags) {
+    // wrapping_neg: any i64 may be a result (lseek, mmap...), and -i64::MIN
+    // overflows; i64::MIN wraps to itself, no restart code, so Keep.
+    match (ret.wrapping_neg(), handler_flags) {
         (ERESTARTSYS | ERESTARTNOINTR | ERESTARTNOHAND, None) => Restart::Again,
         (ERESTART_RESTARTBLOCK, None) => Restart::RestartSyscall,
         (ERESTARTNOHAND | ERESTART_RESTARTBLOCK, Some(_)) => Restart::Eintr,
@@ -810,14 +812,15 @@ pub struct FrameLayout {
 }
 
 impl FrameLayout {
-    /// rsi for the handler.
+    /// rsi for the handler. Wraps like [`frame_layout`]: a frame placed
+    /// from a garbage rsp may sit at the very top of the address space.
     pub const fn siginfo_addr(&self) -> u64 {
-        self.frame_addr + core::mem::offset_of!(RtSigframe, info) as u64
+        self.frame_addr.wrapping_add(core::mem::offset_of!(RtSigframe, info) as u64)
     }
 
     /// rdx for the handler.
     pub const fn ucontext_addr(&self) -> u64 {
-        self.frame_addr + core::mem::offset_of!(RtSigframe, uc) as u64
+        self.frame_addr.wrapping_add(core::mem::offset_of!(RtSigframe, uc) as u64)
     }
 }
 
@@ -1287,6 +1290,25 @@ mod tests {
         assert_eq!(restart_after_signal(-ERESTART_RESTARTBLOCK, None), Restart::RestartSyscall);
         for ret in [0, 17, eintr, -11] {
             assert_eq!(restart_after_signal(ret, with_restart), Restart::Keep);
+            assert_eq!(restart_after_signal(ret, None), Restart::Keep);
+        }
+    }
+
+    #[test]
+    fn a_frame_from_a_garbage_rsp_wraps_instead_of_overflowing() {
+        // Found by fuzz/fuzz_targets/signal_frame.rs: rsp 0x440 puts the
+        // frame near 2^64, and the handler's rsi and rdx overflowed.
+        let layout = frame_layout(0x440, 0, &SignalStack::DISABLED, fpstate_sigframe_size(None));
+        assert!(layout.frame_addr > u64::MAX - RT_SIGFRAME_SIZE as u64);
+        assert_eq!(layout.siginfo_addr(), layout.frame_addr.wrapping_add(offset_of!(RtSigframe, info) as u64));
+        assert_eq!(layout.ucontext_addr(), layout.frame_addr.wrapping_add(offset_of!(RtSigframe, uc) as u64));
+    }
+
+    #[test]
+    fn results_at_the_ends_of_the_range_are_kept() {
+        // Found by fuzz/fuzz_targets/signal_frame.rs: -i64::MIN overflowed.
+        for ret in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            assert_eq!(restart_after_signal(ret, Some(SA_RESTART)), Restart::Keep);
             assert_eq!(restart_after_signal(ret, None), Restart::Keep);
         }
     }

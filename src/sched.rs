@@ -185,15 +185,21 @@ pub enum Interrupted {
 /// off and must not block.
 pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> Result<(), Interrupted> {
     let me = process::current();
-    loop {
+    // The deadline's entry, added once: removed on the way out unless it
+    // fired (an entry left behind would hold this task until then).
+    let mut timer: Option<(usize, ringo_sched::TimerKey)> = None;
+    let r = loop {
         let outcome = cpu::without_interrupts(|| {
             // Sleeping first, then registered, then the condition checked:
             // a waker that changes the condition after the check finds the
             // registration, and one before it is seen by the check.
             me.sched.state.store(TaskState::Sleeping as u8, Ordering::Release);
             WAITS.lock().add(keys, &me);
-            if let Some(d) = deadline {
-                CPUS[here()].timers.lock().add(d, me.clone());
+            if let Some(d) = deadline
+                && timer.is_none()
+            {
+                let cpu = here();
+                timer = Some((cpu, CPUS[cpu].timers.lock().add(d, me.clone())));
             }
             let early = if ready() {
                 Some(Ok(()))
@@ -212,9 +218,13 @@ pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -
             None
         });
         if let Some(r) = outcome {
-            return r;
+            break r;
         }
+    };
+    if let Some((cpu, key)) = timer {
+        cpu::without_interrupts(|| drop(CPUS[cpu].timers.lock().remove(key)));
     }
+    r
 }
 
 /// A blocking call's retry loop on one wait key: `Retry::new` before the

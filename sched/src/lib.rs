@@ -13,5 +13,5 @@ pub mod timers;
 pub mod waits;
 
 pub use runqueues::{RunQueues, Task};
-pub use timers::TimerList;
+pub use timers::{TimerKey, TimerList};
 pub use waits::WaitTable;

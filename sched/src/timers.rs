@@ -1,38 +1,23 @@
 //! Sleeps with a deadline, kept per CPU: the timer tick of the CPU a task
-//! slept on takes the entries that are due. An entry may outlive its
-//! sleep (the task woke early for another reason); waking it again is
-//! harmless because sleepers recheck their condition.
+//! slept on takes the entries that are due. A sleep that ends for another
+//! reason removes its entry with the key `add` gave: an entry left behind
+//! would hold its task until the deadline, which for a clamped "forever"
+//! timeout never comes (the fuzzer saw each such sleep keep a dead task's
+//! kernel stack).
 
-use alloc::collections::BinaryHeap;
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use core::cmp::{Ordering, Reverse};
 
-struct Entry<T> {
+/// An entry's place: its deadline, then insertion order, so equal
+/// deadlines fire first come, first served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimerKey {
     deadline: u64,
-    /// Insertion order, so equal deadlines fire first come, first served.
     seq: u64,
-    task: T,
-}
-
-impl<T> PartialEq for Entry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.deadline, self.seq) == (other.deadline, other.seq)
-    }
-}
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Entry<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.deadline, self.seq).cmp(&(other.deadline, other.seq))
-    }
 }
 
 pub struct TimerList<T> {
-    heap: BinaryHeap<Reverse<Entry<T>>>,
+    entries: BTreeMap<TimerKey, T>,
     seq: u64,
 }
 
@@ -44,34 +29,43 @@ impl<T> Default for TimerList<T> {
 
 impl<T> TimerList<T> {
     pub const fn new() -> Self {
-        TimerList { heap: BinaryHeap::new(), seq: 0 }
+        TimerList { entries: BTreeMap::new(), seq: 0 }
     }
 
-    pub fn add(&mut self, deadline: u64, task: T) {
+    pub fn add(&mut self, deadline: u64, task: T) -> TimerKey {
         self.seq += 1;
-        self.heap.push(Reverse(Entry { deadline, seq: self.seq, task }));
+        let key = TimerKey { deadline, seq: self.seq };
+        self.entries.insert(key, task);
+        key
+    }
+
+    /// Takes the entry back if it has not fired.
+    pub fn remove(&mut self, key: TimerKey) -> Option<T> {
+        self.entries.remove(&key)
     }
 
     /// The earliest deadline, if any.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.heap.peek().map(|e| e.0.deadline)
+        self.entries.first_key_value().map(|(k, _)| k.deadline)
     }
 
     /// Removes and returns, earliest first, every task due at `now`.
     pub fn take_due(&mut self, now: u64) -> Vec<T> {
         let mut due = Vec::new();
-        while self.heap.peek().is_some_and(|e| e.0.deadline <= now) {
-            due.push(self.heap.pop().expect("peeked").0.task);
+        while self.entries.first_key_value().is_some_and(|(k, _)| k.deadline <= now) {
+            if let Some((_, task)) = self.entries.pop_first() {
+                due.push(task);
+            }
         }
         due
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -100,6 +94,19 @@ mod tests {
             l.add(7, c);
         }
         assert_eq!(l.take_due(7), alloc::vec!['x', 'y', 'z']);
+        assert!(l.is_empty());
+    }
+
+    #[test]
+    fn a_removed_entry_never_fires() {
+        let mut l = TimerList::new();
+        let a = l.add(10, 'a');
+        l.add(10, 'b');
+        let far = l.add(u64::MAX, 'z');
+        assert_eq!(l.remove(a), Some('a'));
+        assert_eq!(l.remove(a), None, "removed once");
+        assert_eq!(l.remove(far), Some('z'), "a far deadline does not keep its task");
+        assert_eq!(l.take_due(10), alloc::vec!['b']);
         assert!(l.is_empty());
     }
 }

@@ -1307,6 +1307,8 @@ static long mem_free_kb(void)
 	text[n] = 0;
 	if (!strstr(text, "MemFree:"))
 		return -1;
+	printf("fuzz: MemFree %ld kB, Slab %ld kB, SUnreclaim %ld kB\n", meminfo_kb(text, "MemFree:"),
+	       meminfo_kb(text, "Slab:"), meminfo_kb(text, "SUnreclaim:"));
 	return meminfo_kb(text, "MemFree:") + meminfo_kb(text, "Slab:") - meminfo_kb(text, "SUnreclaim:");
 }
 
@@ -1456,8 +1458,23 @@ static int reap_all(void)
 	}
 }
 
+/* Tasks /proc still lists (this one included): a task that outlives its
+ * reaping would show here. */
+static int proc_tasks(void)
+{
+	DIR *d = opendir("/proc");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] >= '1' && e->d_name[0] <= '9';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static void leak_check(long before, long after)
 {
+	printf("fuzz: %d processes in /proc at the end\n", proc_tasks());
 	printf("fuzz: free memory %ld kB after the warm-up, %ld kB at the end\n", before, after);
 	if (before >= 0 && after < 0) {
 		fprintf(stderr, "FAIL: fuzz: /proc/meminfo unreadable at the end, no leak check (seed %lu)\n",

@@ -227,8 +227,10 @@ pub fn wait_until(keys: &[u64], deadline: Option<u64>, mut ready: impl FnMut() -
     r
 }
 
-/// A blocking call's retry loop on one wait key: `Retry::new` before the
-/// first attempt, `wait` after each EAGAIN. An object's poll bits are
+/// A blocking call's retry loop on one wait key: `Retry::new` at the first
+/// EAGAIN (its first wait trusts the poll bits, which cover a wakeup
+/// between that attempt and the snapshot), `wait` after each. An object's
+/// poll bits are
 /// coarser than an operation (an eventfd is writable while a write of 1
 /// fits, not a write of 2^63): when the bits said ready and the attempt
 /// still failed with no wakeup in between, the next wait is for a wakeup

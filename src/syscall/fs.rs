@@ -46,12 +46,13 @@ fn path_arg(p: UserAddr) -> Result<Vec<u8>, Errno> {
 /// in between unless the file is non-blocking (objects never sleep
 /// themselves; see ringo_fs::readiness).
 fn blocking<T>(f: &Arc<OpenFile>, want: PollEvents, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
-    let key = f.wait_key();
-    let mut retry = key.map(crate::sched::Retry::new);
+    // Made at the first EAGAIN: a call that proceeds at once pays nothing.
+    let mut retry: Option<crate::sched::Retry> = None;
     loop {
         match op() {
             Err(Errno::EAGAIN) if !f.flags().nonblock() => {
-                let Some(retry) = retry.as_mut() else { return Err(Errno::EAGAIN) };
+                let Some(key) = f.wait_key() else { return Err(Errno::EAGAIN) };
+                let retry = retry.get_or_insert_with(|| crate::sched::Retry::new(key));
                 let ready = || f.poll().intersects(want | PollEvents::ERR | PollEvents::HUP);
                 if retry.wait(None, ready).is_err() {
                     return Err(crate::sched::restartable_eintr());
@@ -572,10 +573,17 @@ pub fn fsync(fd: Fd) -> SysResult {
 }
 
 /// sendfile from a pipe or another stream: what was read is written whole.
-fn sendfile_stream(out: &Arc<OpenFile>, inp: &Arc<OpenFile>, count: usize) -> SysResult {
+/// The kernel buffer a copy between two files goes through: at most
+/// 64 KiB at a time, ENOMEM rather than an abort when memory is short.
+fn bounce_buffer(len: usize) -> Result<Vec<u8>, Errno> {
     let mut buf = Vec::new();
-    buf.try_reserve_exact(count.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(count.min(64 * 1024), 0);
+    buf.try_reserve_exact(len.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(len.min(64 * 1024), 0);
+    Ok(buf)
+}
+
+fn sendfile_stream(out: &Arc<OpenFile>, inp: &Arc<OpenFile>, count: usize) -> SysResult {
+    let mut buf = bounce_buffer(count)?;
     let mut dst: &mut [u8] = &mut buf;
     let n = inp.read(&mut dst)?;
     let mut written = 0;
@@ -605,9 +613,7 @@ pub fn sendfile(out_fd: Fd, in_fd: Fd, offset: UserAddr, count: usize) -> SysRes
     if start < 0 {
         return Err(Errno::EINVAL);
     }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(count.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(count.min(64 * 1024), 0);
+    let mut buf = bounce_buffer(count)?;
     let mut total = 0;
     let mut result = Ok(());
     while total < count {
@@ -870,9 +876,7 @@ pub fn splice(fd_in: Fd, off_in: UserAddr, fd_out: Fd, off_out: UserAddr, len: u
     if pos_in.is_some_and(|p| p < 0) || pos_out.is_some_and(|p| p < 0) {
         return Err(Errno::EINVAL);
     }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(len.min(64 * 1024)).map_err(|_| Errno::ENOMEM)?;
-    buf.resize(len.min(64 * 1024), 0);
+    let mut buf = bounce_buffer(len)?;
     let n = {
         let mut read_once = || {
             let mut dst: &mut [u8] = &mut buf[..];

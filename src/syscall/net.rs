@@ -47,11 +47,12 @@ fn blocking<T>(
     let o = s.options();
     let timeout = if want.contains(PollEvents::OUT) { o.sndtimeo_ns } else { o.rcvtimeo_ns };
     let deadline = (timeout > 0).then(|| crate::time::monotonic_ns().saturating_add(timeout));
-    let mut retry = s.wait_key().map(crate::sched::Retry::new);
+    let mut retry: Option<crate::sched::Retry> = None;
     loop {
         match op() {
             Err(Errno::EAGAIN) if !nonblock && !f.flags().nonblock() => {
-                let Some(retry) = retry.as_mut() else { return Err(Errno::EAGAIN) };
+                let Some(key) = s.wait_key() else { return Err(Errno::EAGAIN) };
+                let retry = retry.get_or_insert_with(|| crate::sched::Retry::new(key));
                 let ready = || s.poll().intersects(want | PollEvents::ERR | PollEvents::HUP);
                 match retry.wait(deadline, ready) {
                     Ok(()) => {}

@@ -78,6 +78,20 @@ static inline int check_done(void)
 	return 0;
 }
 
+/* MemFree of /proc/meminfo in kB, -1 if it cannot be read. */
+static inline long check_mem_free_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 /* A fresh directory under /tmp, made the current directory, so parallel
  * runs on a host never meet. */
 static inline char *check_scratch_dir(void)

@@ -13,19 +13,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-static long mem_free_kb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 static void hog(void)
 {
 	if (getpid() != 1) {
@@ -46,7 +33,7 @@ int main(void)
 {
 	check_start("oom");
 	int guest = getpid() == 1;
-	long before = mem_free_kb();
+	long before = check_mem_free_kb();
 	CHECK(before > 0);
 	for (int round = 0; round < 3; round++) {
 		fflush(NULL);
@@ -74,7 +61,7 @@ int main(void)
 			CHECK(m[n - 1] == 7);
 			free(m);
 		}
-		long after = mem_free_kb();
+		long after = check_mem_free_kb();
 		if (guest) {
 			/* Every frame of the child is back, give or take the
 			 * kernel heap's growth (4 MiB steps) and our own pages. */

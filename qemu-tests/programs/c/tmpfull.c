@@ -13,19 +13,6 @@
 #define CHUNK (1 << 20)
 #define LIMIT (160L << 20)
 
-static long mem_free_kb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 int main(void)
 {
 	check_program = "tmpfull";
@@ -34,7 +21,7 @@ int main(void)
 	snprintf(path, sizeof path, "%s/fill", dir);
 	static char chunk[CHUNK];
 	memset(chunk, 'x', sizeof chunk);
-	long before = mem_free_kb();
+	long before = check_mem_free_kb();
 
 	int in_memory = 1;
 	for (int round = 0; round < 2; round++) {
@@ -70,7 +57,7 @@ int main(void)
 		close(fd);
 		CHECK(unlink(path) == 0);
 	}
-	long after = mem_free_kb();
+	long after = check_mem_free_kb();
 	printf("tmpfull: MemFree %ld kB before, %ld kB after\n", before, after);
 	/* The heap keeps chunks it grew by (4 MiB each): allow 8 MiB. (A
 	 * /tmp on disk, natively, is not memory: MemFree moves with the page

@@ -202,7 +202,44 @@ impl KernelHeap {
 // allocates (wake lists, run-queue growth), and an interrupt that allocated
 // while the code it interrupted held the lock would spin forever.
 unsafe impl GlobalAlloc for KernelHeap {
+    #[cfg(not(feature = "heap-trace"))]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: GlobalAlloc's contract, passed on.
+        unsafe { self.alloc_block(layout) }
+    }
+
+    #[cfg(not(feature = "heap-trace"))]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: GlobalAlloc's contract, passed on.
+        unsafe { self.dealloc_block(ptr, layout) }
+    }
+
+    #[cfg(feature = "heap-trace")]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(outer) = trace::outer(layout) else { return core::ptr::null_mut() };
+        // SAFETY: GlobalAlloc's contract, passed on with the bigger layout.
+        let p = unsafe { self.alloc_block(outer) };
+        if p.is_null() {
+            return p;
+        }
+        // SAFETY: the block has `trace::pad(layout)` bytes before the
+        // caller's part, aligned to 16, for the tag.
+        unsafe { trace::tag(p, layout) }
+    }
+
+    #[cfg(feature = "heap-trace")]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc(layout)` above: its tag is there.
+        let (block, outer) = unsafe { trace::untag(ptr, layout) };
+        // SAFETY: the block `alloc` took with that layout.
+        unsafe { self.dealloc_block(block, outer) }
+    }
+}
+
+impl KernelHeap {
+    /// # Safety
+    /// GlobalAlloc::alloc's contract.
+    unsafe fn alloc_block(&self, layout: Layout) -> *mut u8 {
         if is_large(layout) {
             let pages = layout.size().div_ceil(4096);
             return crate::arch::without_interrupts(|| FRAMES.lock().alloc(pages))
@@ -221,7 +258,9 @@ unsafe impl GlobalAlloc for KernelHeap {
         })
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+    /// # Safety
+    /// GlobalAlloc::dealloc's contract.
+    unsafe fn dealloc_block(&self, ptr: *mut u8, layout: Layout) {
         if is_large(layout) {
             let phys = ptr as u64 - PHYS_OFFSET;
             // SAFETY: a large block is frames from `alloc` with the same
@@ -233,6 +272,84 @@ unsafe impl GlobalAlloc for KernelHeap {
             // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc(layout)`.
             unsafe { self.heap.lock().dealloc(NonNull::new_unchecked(ptr), layout) }
         })
+    }
+}
+
+/// Heap accounting by the system call that allocated (`--features
+/// heap-trace`, for finding leaks): each block carries the number of the
+/// call its CPU was in, and /proc/ringo_heap lists the bytes and blocks
+/// still held per call. Off by default: it costs 16 bytes or more a block.
+#[cfg(feature = "heap-trace")]
+pub mod trace {
+    use core::alloc::Layout;
+    use core::sync::atomic::{AtomicI64, Ordering};
+
+    /// Call numbers, and a last slot for allocations outside any call.
+    const SLOTS: usize = 512;
+    const OUTSIDE: usize = SLOTS - 1;
+    static BYTES: [AtomicI64; SLOTS] = [const { AtomicI64::new(0) }; SLOTS];
+    static BLOCKS: [AtomicI64; SLOTS] = [const { AtomicI64::new(0) }; SLOTS];
+
+    fn pad(layout: Layout) -> usize {
+        layout.align().max(16)
+    }
+
+    pub fn outer(layout: Layout) -> Option<Layout> {
+        Layout::from_size_align(layout.size().checked_add(pad(layout))?, pad(layout)).ok()
+    }
+
+    fn slot() -> usize {
+        crate::arch::percpu::try_this()
+            .map_or(OUTSIDE, |c| c.in_syscall.load(Ordering::Relaxed) as usize)
+            .min(OUTSIDE)
+    }
+
+    /// Writes the tag at the start of `block` and returns the caller's part.
+    ///
+    /// # Safety
+    /// `block` is a fresh block of `outer(layout)`.
+    pub unsafe fn tag(block: *mut u8, layout: Layout) -> *mut u8 {
+        let s = slot();
+        BYTES[s].fetch_add(layout.size() as i64, Ordering::Relaxed);
+        BLOCKS[s].fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the block is at least 16-aligned and `pad` >= 16 bytes
+        // precede the caller's part (the caller's contract).
+        unsafe {
+            (block as *mut u64).write(s as u64);
+            block.add(pad(layout))
+        }
+    }
+
+    /// The block and layout behind a tagged pointer, its tag accounted.
+    ///
+    /// # Safety
+    /// `ptr` came from `tag` with the same layout.
+    pub unsafe fn untag(ptr: *mut u8, layout: Layout) -> (*mut u8, Layout) {
+        // SAFETY: `tag` returned `block + pad`, and wrote the slot there.
+        let block = unsafe { ptr.sub(pad(layout)) };
+        // SAFETY: as above.
+        let s = (unsafe { (block as *const u64).read() } as usize).min(OUTSIDE);
+        BYTES[s].fetch_sub(layout.size() as i64, Ordering::Relaxed);
+        BLOCKS[s].fetch_sub(1, Ordering::Relaxed);
+        // The layout was valid when `alloc` built it from the same one.
+        (block, outer(layout).unwrap_or(layout))
+    }
+
+    /// /proc/ringo_heap: "name bytes blocks" for every slot holding any.
+    pub fn report() -> alloc::string::String {
+        let mut s = alloc::format!(
+            "tasks alive {}, in the table {}\n",
+            crate::process::LIVE.load(Ordering::Relaxed),
+            crate::process::table_len()
+        );
+        for i in 0..SLOTS {
+            let (b, n) = (BYTES[i].load(Ordering::Relaxed), BLOCKS[i].load(Ordering::Relaxed));
+            if b != 0 || n != 0 {
+                let name = if i == OUTSIDE { Some("(outside calls)") } else { ringo_syscalls::name(i as u64) };
+                let _ = core::fmt::Write::write_fmt(&mut s, format_args!("{} {b} {n}\n", name.unwrap_or("?")));
+            }
+        }
+        s
     }
 }
 

@@ -264,6 +264,15 @@ pub struct Process {
     pub comm: Mutex<[u8; 16]>,
 }
 
+/// Task structures alive, in the table or not (a leak shows here).
+pub static LIVE: AtomicU32 = AtomicU32::new(0);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 static TABLE: Mutex<BTreeMap<u32, Arc<Process>>> = Mutex::new(BTreeMap::new());
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
@@ -313,6 +322,11 @@ pub fn lookup(pid: u32) -> Option<Arc<Process>> {
 }
 
 /// Every process (thread-group leaders only).
+#[cfg(feature = "heap-trace")]
+pub fn table_len() -> usize {
+    TABLE.lock().len()
+}
+
 pub fn all() -> Vec<Arc<Process>> {
     TABLE.lock().values().filter(|p| p.pid == p.tgid).cloned().collect()
 }
@@ -398,6 +412,7 @@ impl Process {
             None => unsafe { context::init_fpu_area(fpu_area) },
         }
         let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(1, Ordering::Relaxed);
         let is_thread = shared.tgid.is_some();
         let p = Arc::new(Process {
             pid,

@@ -187,6 +187,8 @@ pub fn populate(fs: &ProcFs) {
         root.add_file(b"cpuinfo", 0o444, cpuinfo)?;
         root.add_file(b"meminfo", 0o444, meminfo)?;
         root.add_file(b"uptime", 0o444, uptime)?;
+        #[cfg(feature = "heap-trace")]
+        root.add_file(b"ringo_heap", 0o444, || Ok(mem::trace::report().into_bytes()))?;
         // How system calls arrived (HP mode's proof of no `syscall`).
         root.add_file(b"ringo_syscalls", 0o444, || Ok(crate::hp::counts_text().into_bytes()))?;
         root.add_file(b"interrupts", 0o444, || Ok(crate::arch::vectors::proc_interrupts().into_bytes()))?;

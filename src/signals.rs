@@ -334,14 +334,26 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> bool {
 #[cold]
 #[inline(never)]
 fn deliver_pending_slow(frame: &mut TrapFrame) -> bool {
-    let Some(p) = process::try_current() else { return false };
+    // A default action that ends the process runs here, with no reference
+    // to the task left on this stack: exit never returns to drop one, and
+    // the task would never be freed.
+    match take_pending(frame) {
+        Ok(delivered) => delivered,
+        Err(wait_status) => process::exit_with(wait_status),
+    }
+}
+
+/// Acts on pending signals: Ok(whether a handler's frame was set up), or
+/// Err(the wait status) when one ends the process.
+fn take_pending(frame: &mut TrapFrame) -> Result<bool, i32> {
+    let Some(p) = process::try_current() else { return Ok(false) };
     let mut delivered = false;
     loop {
         let Some(info) = dequeue(&p, None) else {
             let s = p.signals.lock();
             let anything = s.pending | s.thread_pending != 0 || !s.rt_queue.is_empty();
             p.signal_hint.store(anything, Ordering::Release);
-            return delivered;
+            return Ok(delivered);
         };
         let sig = info.si_signo as u8;
         let action = p.sig_actions.lock()[(sig - 1) as usize];
@@ -358,13 +370,13 @@ fn deliver_pending_slow(frame: &mut TrapFrame) -> bool {
                     stop(&p, sig);
                     continue;
                 }
-                Default::Terminate => process::exit_with(sig as i32),
-                Default::Core => process::exit_with(sig as i32 | 0x80),
+                Default::Terminate => return Err(sig as i32),
+                Default::Core => return Err(sig as i32 | 0x80),
             },
             handler => {
                 if setup_frame(&p, frame, sig, &info, &action, handler).is_err() {
                     // No room for the frame: Linux kills with SIGSEGV.
-                    process::exit_with(SIGSEGV as i32);
+                    return Err(SIGSEGV as i32);
                 }
                 delivered = true;
                 // Like Linux, keep going: another deliverable signal gets

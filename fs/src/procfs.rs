@@ -12,14 +12,11 @@ mod dir;
 mod file;
 mod link;
 
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
 
 use ringo_uapi::Errno;
 use ringo_uapi::fs::{NAME_MAX, PROC_SUPER_MAGIC, Statfs};
-use spin::Mutex;
 
 use crate::vfs::{Clock, Inode, Timespec, alloc_anon_dev};
 
@@ -37,8 +34,6 @@ pub type LinkObject = Arc<dyn Fn() -> Result<Arc<dyn Inode>, Errno> + Send + Syn
 pub(crate) struct Shared {
     dev: u64,
     clock: Clock,
-    next_ino: AtomicU64,
-    inos: Mutex<BTreeMap<(u64, Vec<u8>), u64>>,
 }
 
 impl Shared {
@@ -47,10 +42,12 @@ impl Shared {
     }
 
     /// The inode number of `name` in the directory numbered `parent`,
-    /// the same every time it is asked.
+    /// the same every time it is asked: a hash of the two, not a table,
+    /// because generated directories (one per process) come and go and a
+    /// table of their numbers would only grow. 63 bits: a collision wants
+    /// billions of names. Never the root's 1.
     fn ino_for(&self, parent: u64, name: &[u8]) -> u64 {
-        let mut inos = self.inos.lock();
-        *inos.entry((parent, name.to_vec())).or_insert_with(|| self.next_ino.fetch_add(1, Ordering::Relaxed))
+        ino_hash(parent, name)
     }
 
     fn statfs(&self) -> Statfs {
@@ -63,6 +60,22 @@ impl Shared {
             ..Statfs::default()
         }
     }
+}
+
+/// FNV-1a over the parent's number and the name, then splitmix64's
+/// finaliser to spread it.
+fn ino_hash(parent: u64, name: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in parent.to_le_bytes().iter().chain(name) {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    (h >> 1).max(2)
 }
 
 pub struct ProcFs {
@@ -82,8 +95,6 @@ impl ProcFs {
         let shared = Arc::new(Shared {
             dev: alloc_anon_dev(),
             clock,
-            next_ino: AtomicU64::new(2),
-            inos: Mutex::new(BTreeMap::new()),
         });
         ProcFs { root: ProcDir::new_root(shared, 1, source) }
     }

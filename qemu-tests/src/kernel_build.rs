@@ -49,6 +49,9 @@ impl Profile {
     }
 }
 
+/// Kernel cargo features to build with, for debugging.
+pub const FEATURES_ENV: &str = "RINGO_KERNEL_FEATURES";
+
 /// Cargo's arguments for building the kernel.
 pub fn cargo_args(profile: Profile) -> Vec<&'static str> {
     let mut args = vec!["build"];
@@ -88,6 +91,10 @@ pub fn build_kernel_in(root: &Path, profile: Profile) -> Result<PathBuf, Error> 
     let program: OsString = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(&program);
     command.args(&args).current_dir(root);
+    // Debugging builds (`RINGO_KERNEL_FEATURES=heap-trace`, see mem.rs).
+    if let Some(features) = std::env::var_os(FEATURES_ENV).filter(|v| !v.is_empty()) {
+        command.arg("--features").arg(features);
+    }
     for var in CONFUSING_ENV {
         command.env_remove(var);
     }

@@ -88,7 +88,10 @@ pub struct FunctionSymbol {
 /// already newer than `built`.
 pub fn refresh(built: &Path, embedded: &Path) -> Result<(), Error> {
     let built_time = modified(built).ok_or_else(|| Error::KernelMissing { path: built.to_path_buf() })?;
-    if modified(embedded).is_some_and(|copy| copy >= built_time) {
+    // The copy carries the build's time: a different one is a different
+    // build, older ones too (cargo brings back the artifact of an earlier
+    // feature set with its old time).
+    if modified(embedded).is_some_and(|copy| copy == built_time) {
         return Ok(());
     }
     let elf = fs::read(built).map_err(io_err(built))?;
@@ -100,6 +103,11 @@ pub fn refresh(built: &Path, embedded: &Path) -> Result<(), Error> {
     // concurrently never sees half a file.
     let partial = embedded.with_extension(format!("partial.{}", std::process::id()));
     fs::write(&partial, &result.image).map_err(io_err(&partial))?;
+    fs::File::options()
+        .write(true)
+        .open(&partial)
+        .and_then(|f| f.set_modified(built_time))
+        .map_err(io_err(&partial))?;
     fs::rename(&partial, embedded).map_err(io_err(embedded))
 }
 
@@ -281,14 +289,24 @@ mod tests {
         fs::write(&built, kernel_like(ksyms(4096))).expect("write kernel");
         refresh(&built, &copy).expect("first refresh");
         let first = fs::read(&copy).expect("copy exists");
-        // A newer copy is left alone: mark it by hand and refresh again.
+        // A copy of the same build is left alone: mark it by hand, keep
+        // its time, and refresh again.
+        let built_time = modified(&built).expect("kernel time");
+        let set_time = |path: &Path, time: SystemTime| {
+            fs::File::options().write(true).open(path).and_then(|f| f.set_modified(time)).expect("set time")
+        };
         fs::write(&copy, b"marker").expect("overwrite copy");
+        set_time(&copy, built_time);
         refresh(&built, &copy).expect("second refresh");
         assert_eq!(fs::read(&copy).expect("copy"), b"marker");
         // A newer build is embedded again.
-        let later = SystemTime::now() + std::time::Duration::from_secs(10);
-        fs::File::options().write(true).open(&built).and_then(|f| f.set_modified(later)).expect("touch kernel");
+        set_time(&built, SystemTime::now() + std::time::Duration::from_secs(10));
         refresh(&built, &copy).expect("third refresh");
+        assert_eq!(fs::read(&copy).expect("copy"), first);
+        // So is an older one (cargo's artifact of another feature set).
+        fs::write(&copy, b"marker").expect("overwrite copy");
+        set_time(&built, built_time - std::time::Duration::from_secs(3600));
+        refresh(&built, &copy).expect("fourth refresh");
         assert_eq!(fs::read(&copy).expect("copy"), first);
         assert!(matches!(refresh(&dir.join("nope"), &copy), Err(Error::KernelMissing { .. })));
         let _ = fs::remove_dir_all(&dir);

@@ -71,10 +71,14 @@ pub fn invoke(nr: u64, args: [u64; 6]) -> i64 {
     if tracing {
         strace::before(nr, &args);
     }
+    #[cfg(feature = "heap-trace")]
+    let outer = crate::arch::percpu::this().in_syscall.swap(nr.min(511) as u32, core::sync::atomic::Ordering::Relaxed);
     let ret = match entry {
         Some(f) => f(args[0], args[1], args[2], args[3], args[4], args[5]),
         None => not_implemented(nr),
     };
+    #[cfg(feature = "heap-trace")]
+    crate::arch::percpu::this().in_syscall.store(outer, core::sync::atomic::Ordering::Relaxed);
     if tracing {
         strace::after(nr, ret);
     }

@@ -179,14 +179,19 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
 }
 
 pub fn rt_sigreturn() -> SysResult {
-    let me = current();
-    // SAFETY: in a syscall from ring 3; nothing else holds the frame.
-    let frame = unsafe { &mut *me.user_frame() };
-    if signals::sigreturn(frame).is_err() {
-        crate::process::exit_by_signal(signals::SIGSEGV);
+    // The task's reference is dropped before a bad frame's exit, which
+    // never returns to drop it (the task would never be freed).
+    let restored = {
+        let me = current();
+        // SAFETY: in a syscall from ring 3; nothing else holds the frame.
+        let frame = unsafe { &mut *me.user_frame() };
+        // The restored rax is the "result".
+        signals::sigreturn(frame).map(|()| frame.rax as usize)
+    };
+    match restored {
+        Ok(rax) => Ok(rax),
+        Err(_) => crate::process::exit_by_signal(signals::SIGSEGV),
     }
-    // The restored rax is the "result".
-    Ok(frame.rax as usize)
 }
 
 pub fn rt_sigpending(set: UserAddr, size: usize) -> SysResult {

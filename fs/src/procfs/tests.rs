@@ -182,3 +182,21 @@ fn generator_errors_fail_the_open() {
     let gone = proc.root().add_file(b"gone", 0o444, || Err(Errno::ESRCH)).expect("add");
     assert_eq!(OpenFile::new(gone, OpenFlags(O_RDONLY), Vec::new()).err(), Some(Errno::ESRCH));
 }
+
+#[test]
+fn inode_numbers_are_a_function_of_the_path_and_distinct() {
+    // 20,000 process directories of 8 files each, as a long-lived server's
+    // churn makes them: no two numbers meet, none is the root's, and the
+    // number of a name depends on its directory.
+    let mut seen = alloc::collections::BTreeSet::new();
+    for pid in 1..20_000u32 {
+        let dir = ino_hash(1, format!("{pid}").as_bytes());
+        assert!(seen.insert(dir));
+        for name in ["status", "stat", "comm", "maps", "auxv", "cmdline", "exe", "fd"] {
+            assert!(seen.insert(ino_hash(dir, name.as_bytes())), "pid {pid} {name}");
+        }
+    }
+    assert!(!seen.contains(&1));
+    assert_eq!(ino_hash(7, b"x"), ino_hash(7, b"x"));
+    assert!(seen.iter().all(|&i| i < 1 << 63));
+}

@@ -69,6 +69,9 @@ pub struct PerCpu {
     /// System calls entered and task switches (see watchdog.rs).
     pub progress: AtomicU64,
     pub watch: WatchState,
+    /// The system call this CPU last entered, 511 outside one (heap-trace).
+    #[cfg(feature = "heap-trace")]
+    pub in_syscall: core::sync::atomic::AtomicU32,
     gdt: UnsafeCell<GlobalDescriptorTable<8>>,
     tss: UnsafeCell<TaskStateSegment>,
     pub(super) lapic: UnsafeCell<Option<x2apic::lapic::LocalApic>>,
@@ -120,6 +123,8 @@ impl PerCpu {
             stack_top: AtomicU64::new(0),
             ist_tops: [0; 4],
             progress: AtomicU64::new(0),
+            #[cfg(feature = "heap-trace")]
+            in_syscall: core::sync::atomic::AtomicU32::new(511),
             watch: WatchState::default(),
             gdt: UnsafeCell::new(GlobalDescriptorTable::empty()),
             tss: UnsafeCell::new(TaskStateSegment::new()),

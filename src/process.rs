@@ -28,6 +28,8 @@ pub struct Rlimit {
 pub const RLIM_INFINITY: u64 = u64::MAX;
 pub const RLIMIT_COUNT: usize = 16;
 
+const SIGPENDING_DEFAULT: u64 = 4096;
+
 pub fn default_limits() -> [Rlimit; RLIMIT_COUNT] {
     let inf = Rlimit { cur: RLIM_INFINITY, max: RLIM_INFINITY };
     let mut r = [inf; RLIMIT_COUNT];
@@ -36,6 +38,9 @@ pub fn default_limits() -> [Rlimit; RLIMIT_COUNT] {
     r[6] = Rlimit { cur: 4096, max: 4096 }; // RLIMIT_NPROC
     r[7] = Rlimit { cur: 1024, max: 4096 }; // RLIMIT_NOFILE
     r[8] = Rlimit { cur: 8 << 20, max: 8 << 20 }; // RLIMIT_MEMLOCK
+    // Queued real-time signals (Linux derives it from memory: 1,000 to
+    // 100,000); each is a siginfo on the kernel heap.
+    r[ringo_uapi::system::RLIMIT_SIGPENDING as usize] = Rlimit { cur: SIGPENDING_DEFAULT, max: SIGPENDING_DEFAULT };
     r
 }
 
@@ -192,6 +197,12 @@ pub struct SignalState {
     pub rt_queue: VecDeque<crate::signals::Siginfo>,
     /// stack_t: sp, flags, size (size 0: disabled).
     pub altstack: [u64; 3],
+}
+
+impl Drop for SignalState {
+    fn drop(&mut self) {
+        crate::signals::forget_queued(self.rt_queue.len());
+    }
 }
 
 impl SignalState {

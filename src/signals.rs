@@ -5,7 +5,10 @@
 //! the FPU state, and rt_sigreturn to come back.
 
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use ringo_uapi::Errno;
+use ringo_uapi::system::RLIMIT_SIGPENDING;
 
 use crate::arch::trap::TrapFrame;
 use crate::arch::{context, paging};
@@ -122,13 +125,32 @@ pub fn has_handler(p: &Process, sig: u8) -> bool {
 
 /// Makes `sig` pending for `p` (dropped when ignored), and wakes it.
 pub fn send(p: &Arc<Process>, sig: u8, info: Siginfo) {
+    // Only a real-time signal with a sender's siginfo can be refused, and
+    // the senders that care use `try_send`.
+    let _ = queue(p, sig, info, false, false);
+}
+
+/// As `send`, for tkill and sigqueue: EAGAIN when the queue of real-time
+/// signals is at RLIMIT_SIGPENDING and the siginfo is not kill's.
+pub fn try_send(p: &Arc<Process>, sig: u8, info: Siginfo) -> Result<(), Errno> {
     queue(p, sig, info, false, false)
+}
+
+/// Real-time signals queued in every process (everyone is uid 0 here, and
+/// Linux's RLIMIT_SIGPENDING counts per user): each holds a siginfo, so
+/// without a bound a program that blocks one and sends it in a loop would
+/// fill the kernel heap.
+static QUEUED_RT: AtomicU64 = AtomicU64::new(0);
+
+/// A task's real-time queue goes away with it.
+pub fn forget_queued(n: usize) {
+    QUEUED_RT.fetch_sub(n as u64, Ordering::Relaxed);
 }
 
 /// A signal for thread `p` alone (a SIGEV_THREAD_ID timer): pending on
 /// the thread, as tkill's, beside the process's own instance.
 pub fn send_to_thread(p: &Arc<Process>, sig: u8, info: Siginfo) {
-    queue(p, sig, info, false, true)
+    let _ = queue(p, sig, info, false, true);
 }
 
 /// Every process in group `pgid` (kill(-pgid), terminal signals).
@@ -145,11 +167,12 @@ pub fn send_to_group(pgid: u32, sig: u8, info: Siginfo) -> usize {
 }
 
 /// `forced`: a fault the process cannot refuse, even as init.
-fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool) {
+fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool) -> Result<(), Errno> {
     if sig == 0 || sig > 64 || p.state() == TaskState::Zombie {
-        return;
+        return Ok(());
     }
     let handler = p.sig_actions.lock()[(sig - 1) as usize][0];
+    let rt_limit = p.rlimits.lock()[RLIMIT_SIGPENDING as usize].cur;
     {
         let mut s = p.signals.lock();
         let ignored = handler == SIG_IGN || (handler == SIG_DFL && default_action(sig) == Default::Ignore);
@@ -164,17 +187,30 @@ fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool
             s.thread_pending &= !bit(SIGCONT);
         }
         if ignored && sig != SIGCONT && s.mask & bit(sig) == 0 {
-            return;
+            return Ok(());
         }
         // init only receives the signals it handles (Linux's
         // SIGNAL_UNKILLABLE), except the faults it causes itself, and the
         // ones it blocks (Linux never drops a blocked signal: sigwait
         // takes it, or a handler set before unblocking).
         if !forced && p.tgid == 1 && handler == SIG_DFL && s.mask & bit(sig) == 0 {
-            return;
+            return Ok(());
         }
         if sig >= SIGRTMIN {
+            if QUEUED_RT.load(Ordering::Relaxed) >= rt_limit && !forced {
+                // Linux: a sender's siginfo that cannot be queued is
+                // EAGAIN; kill's and the kernel's signal is still made
+                // pending, its siginfo lost, so one entry per signal.
+                if info.si_code < 0 && info.si_code != SI_USER {
+                    return Err(Errno::EAGAIN);
+                }
+                if s.rt_queue.iter().any(|i| i.si_signo == sig as i32) {
+                    return Ok(());
+                }
+            }
+            s.rt_queue.try_reserve(1).map_err(|_| Errno::EAGAIN)?;
             s.rt_queue.push_back(info);
+            QUEUED_RT.fetch_add(1, Ordering::Relaxed);
         } else if info.si_code == SI_TKILL || to_thread {
             if s.thread_pending & bit(sig) == 0 {
                 s.thread_pending |= bit(sig);
@@ -194,6 +230,7 @@ fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool
         notify_parent_state(p, 6, SIGCONT as i32);
     }
     sched::wake_task(p);
+    Ok(())
 }
 
 /// Ends another thread of an exiting process: SIGKILL that nothing blocks,
@@ -222,7 +259,8 @@ pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
             actions[(sig - 1) as usize][0] = SIG_DFL;
         }
     }
-    queue(p, sig, Siginfo::fault(sig, code, addr), true, false);
+    // Forced: never refused.
+    let _ = queue(p, sig, Siginfo::fault(sig, code, addr), true, false);
 }
 
 fn notify_parent_state(child: &Arc<Process>, code: i32, status: i32) {
@@ -276,7 +314,9 @@ fn dequeue(p: &Process, allowed: Option<u64>) -> Option<Siginfo> {
     }
     let signo = s.rt_queue.iter().map(|i| i.si_signo).filter(|&n| blocked & bit(n as u8) == 0).min()?;
     let idx = s.rt_queue.iter().position(|i| i.si_signo == signo)?;
-    s.rt_queue.remove(idx)
+    let info = s.rt_queue.remove(idx)?;
+    forget_queued(1);
+    Some(info)
 }
 
 /// The frame a handler runs with (Linux's struct rt_sigframe, without the
@@ -572,7 +612,7 @@ pub fn sigpipe(p: &Arc<Process>) {
 }
 
 /// rt_sigqueueinfo: the caller's siginfo, with the signal number forced.
-pub fn queue_user_info(p: &Arc<Process>, sig: u8, mut info: Siginfo) {
+pub fn queue_user_info(p: &Arc<Process>, sig: u8, mut info: Siginfo) -> Result<(), Errno> {
     info.si_signo = sig as i32;
-    send(p, sig, info);
+    try_send(p, sig, info)
 }

@@ -36,6 +36,15 @@ fn processes_ended_by_signals_are_freed() {
     run_c("exitleak", 2).expect_program_ok("exitleak");
 }
 
+/// Queued real-time signals stop at RLIMIT_SIGPENDING (EAGAIN for
+/// sigqueue and tgkill, kill still pending) and the queue is given back
+/// when they are taken or their process ends (it once grew without bound
+/// on the kernel heap).
+#[test]
+fn queued_signals_are_bounded() {
+    run_c("rtqueue", 1).expect_program_ok("rtqueue");
+}
+
 /// A blocking eventfd write that cannot fit sleeps until a read makes room
 /// and is ended by a signal or SIGKILL (the kernel once retried it for ever
 /// because the eventfd's poll said writable; found by the fuzzer).

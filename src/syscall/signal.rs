@@ -109,10 +109,11 @@ fn check_sig(sig: i32) -> Result<u8, Errno> {
     if (0..=NSIG).contains(&sig) { Ok(sig as u8) } else { Err(Errno::EINVAL) }
 }
 
-fn deliver(target: &alloc::sync::Arc<crate::process::Process>, sig: u8, code: i32) {
-    if sig != 0 {
-        signals::send(target, sig, Siginfo::from_process(sig, code, current().pid));
+fn deliver(target: &alloc::sync::Arc<crate::process::Process>, sig: u8, code: i32) -> Result<(), Errno> {
+    if sig == 0 {
+        return Ok(());
     }
+    signals::try_send(target, sig, Siginfo::from_process(sig, code, current().pid))
 }
 
 pub fn kill(pid: i32, sig: i32) -> SysResult {
@@ -163,7 +164,7 @@ pub fn tkill(tid: i32, sig: i32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let t = crate::process::lookup(tid as u32).ok_or(Errno::ESRCH)?;
-    deliver(&t, sig, SI_TKILL);
+    deliver(&t, sig, SI_TKILL)?;
     Ok(0)
 }
 
@@ -340,7 +341,7 @@ pub fn rt_sigqueueinfo(pid: i32, sig: i32, info: UserAddr) -> SysResult {
         return Err(Errno::EPERM);
     }
     if sig != 0 {
-        signals::queue_user_info(&target, sig, si);
+        signals::queue_user_info(&target, sig, si)?;
     }
     Ok(0)
 }

@@ -80,7 +80,10 @@ fn status(pid: u32) -> Result<Vec<u8>, Errno> {
     let p = process(pid)?;
     let exe = p.exe();
     let name = exe.rsplit('/').next().unwrap_or("");
-    let vm: u64 = p.aspace.lock().vmas.iter().map(|v| v.len()).sum();
+    let (vm, rss) = {
+        let space = p.aspace.lock();
+        (space.vmas.iter().map(|v| v.len()).sum::<u64>(), space.resident_pages() as u64)
+    };
     let state = match p.state() {
         process::TaskState::Running | process::TaskState::Runnable | process::TaskState::New => "R (running)",
         process::TaskState::Sleeping => "S (sleeping)",
@@ -89,10 +92,11 @@ fn status(pid: u32) -> Result<Vec<u8>, Errno> {
     };
     Ok(format!(
         "Name:\t{name}\nUmask:\t{:04o}\nState:\t{state}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\n\
-         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nThreads:\t1\n",
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nVmRSS:\t{} kB\nThreads:\t1\n",
         p.umask.load(core::sync::atomic::Ordering::Relaxed),
         p.ppid.load(core::sync::atomic::Ordering::Relaxed),
         vm / 1024,
+        rss * 4,
     )
     .into_bytes())
 }

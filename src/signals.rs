@@ -222,10 +222,19 @@ fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool
         }
         p.signal_hint.store(true, Ordering::Release);
     }
-    if (sig == SIGCONT || sig == SIGKILL) && p.state() == TaskState::Stopped {
+    // One sender continues a stopped task: two racing (a SIGCONT and a
+    // SIGKILL) that both saw it stopped once both stored Sleeping, the
+    // second over the Zombie the first one's SIGKILL had made of it, and
+    // the dead task was scheduled again (a kernel panic, seed
+    // 10333101403239965979 over 10^7 calls).
+    if (sig == SIGCONT || sig == SIGKILL)
+        && p.sched
+            .state
+            .compare_exchange(TaskState::Stopped as u8, TaskState::Sleeping as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    {
         p.wait_status.store(0xffff, Ordering::Release);
         p.state_change_unreported.store(1, Ordering::Release);
-        p.sched.state.store(TaskState::Sleeping as u8, Ordering::Release);
         sched::make_runnable(p);
         notify_parent_state(p, 6, SIGCONT as i32);
     }
@@ -430,9 +439,14 @@ fn take_pending(frame: &mut TrapFrame) -> Result<bool, i32> {
 fn stop(p: &Arc<Process>, sig: u8) {
     p.wait_status.store(((sig as i32) << 8) | 0x7f, Ordering::Release);
     p.state_change_unreported.store(1, Ordering::Release);
-    notify_parent_state(p, 5, sig as i32);
     crate::arch::cpu::without_interrupts(|| {
+        // Stopped before the parent hears of it: a waitpid woken earlier
+        // found the child still running, slept again and was never woken
+        // (stopkill.c hung at its second round). A SIGCONT that comes
+        // before `schedule` finds the task still on its CPU and lets it
+        // go on.
         p.sched.state.store(TaskState::Stopped as u8, Ordering::Release);
+        notify_parent_state(p, 5, sig as i32);
         sched::schedule();
     });
 }

@@ -19,6 +19,16 @@ fn racing_waiters_reap_a_child_once() {
     run_c("waitrace", 2).expect_program_ok("waitrace");
 }
 
+/// Two threads send a stopped child SIGCONT and SIGKILL at once, 1000
+/// times on two CPUs: waitpid sees each stop (it once slept for ever: the
+/// parent was told before the child was marked stopped) and the child dies
+/// of SIGKILL (both senders once set it running, the second over its
+/// zombie; found by the fuzzer).
+#[test]
+fn continuing_and_killing_a_stopped_child_at_once() {
+    run_c("stopkill", 2).expect_program_ok("stopkill");
+}
+
 /// sigwaitinfo takes a blocked pending signal at once (the kernel once spun
 /// for ever, freezing the guest); sigtimedwait polls with a zero timeout
 /// and is ended by a signal from another process.

@@ -255,6 +255,14 @@ pub fn kill_thread(t: &Arc<Process>) {
         s.thread_info.insert(SIGKILL, Siginfo::kernel(SIGKILL));
     }
     t.signal_hint.store(true, Ordering::Release);
+    // A stopped thread goes on to die: left stopped, its process would
+    // never end.
+    let _ = t.sched.state.compare_exchange(
+        TaskState::Stopped as u8,
+        TaskState::Sleeping as u8,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    );
     sched::wake_task(t);
 }
 

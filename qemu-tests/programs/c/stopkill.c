@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #define ROUNDS 1000
@@ -27,6 +28,45 @@ static void *continuer(void *arg)
 		pthread_barrier_wait(&done);
 	}
 	return NULL;
+}
+
+static int ready[2];
+
+static void *stop_myself(void *arg)
+{
+	(void)arg;
+	char c = 's';
+	if (write(ready[1], &c, 1) != 1)
+		_exit(5);
+	syscall(SYS_tgkill, getpid(), gettid(), SIGSTOP);
+	for (;;)
+		pause();
+}
+
+/* A thread stops itself and then its process is killed: the stopped
+ * thread ends too and the process is reaped (the kernel once left a
+ * stopped thread asleep, so its process never ended). */
+static void stopped_thread_of_a_killed_process(void)
+{
+	OK(pipe(ready));
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, stop_myself, NULL) != 0)
+			_exit(6);
+		for (;;)
+			pause();
+	}
+	CHECK(pid > 0);
+	char c;
+	CHECK_EQ(read(ready[0], &c, 1), 1);
+	usleep(50 * 1000);
+	OK(kill(pid, SIGKILL));
+	int status = 0;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 int main(void)
@@ -62,5 +102,6 @@ int main(void)
 	pthread_join(t, NULL);
 	ERR(wait(NULL), ECHILD);
 	printf("stopkill: %d rounds, %d killed\n", ROUNDS, killed);
+	stopped_thread_of_a_killed_process();
 	return check_done();
 }

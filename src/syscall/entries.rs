@@ -187,5 +187,6 @@ entries! {
     fn sys_getrandom => system::getrandom[UserAddr, usize, u32];
     fn sys_statx => fs::statx[Fd, UserAddr, u32, u32, UserAddr];
     fn sys_rseq => process::rseq[UserAddr, u32, i32, u32];
+    fn sys_close_range => fs::close_range[u32, u32, u32];
     fn sys_faccessat2 => fs::faccessat2[Fd, UserAddr, u32, u32];
 }

@@ -317,6 +317,29 @@ pub fn dup3(old: Fd, new: Fd, flags: u32) -> SysResult {
     Ok(fd as usize)
 }
 
+/// close_range(2). CLOSE_RANGE_UNSHARE is a no-op for a process with one
+/// thread (its table is its own already); with other threads, whose table
+/// it would have to leave to them, it is EINVAL: one table per thread
+/// group is all the kernel keeps.
+pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    let me = current();
+    if flags & CLOSE_RANGE_UNSHARE != 0 && me.group.live.load(Ordering::Acquire) > 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLOSE_RANGE_CLOEXEC != 0 {
+        me.files.lock().table.set_cloexec_range(first, last)?;
+        return Ok(0);
+    }
+    // Released after the table's lock: the last reference to a file may
+    // do real work (a socket's close, a pipe's wake-up).
+    let closed = me.files.lock().table.close_range(first, last)?;
+    drop(closed);
+    Ok(0)
+}
+
 const FIONBIO: u32 = 0x5421;
 const FIOCLEX: u32 = 0x5451;
 const FIONCLEX: u32 = 0x5450;

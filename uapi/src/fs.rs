@@ -61,6 +61,10 @@ pub const F_ADD_SEALS: u32 = F_LINUX_SPECIFIC_BASE + 9;
 pub const F_GET_SEALS: u32 = F_LINUX_SPECIFIC_BASE + 10;
 pub const FD_CLOEXEC: u32 = 1;
 
+// close_range(2) flags (linux/close_range.h).
+pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
 // Record lock types (struct flock.l_type).
 pub const F_RDLCK: u16 = 0;
 pub const F_WRLCK: u16 = 1;
@@ -604,6 +608,13 @@ mod tests {
         }
         // Most of the table must have been found, or the header parse silently failed.
         assert!(checked >= 90, "only {checked} constants compared");
+    }
+
+    #[test]
+    fn close_range_flags_match_the_linux_header() {
+        let defs = crate::linux_headers::defines(&["/usr/include/linux/close_range.h"]);
+        crate::linux_headers::assert_same(&defs, "CLOSE_RANGE_UNSHARE", CLOSE_RANGE_UNSHARE as i128);
+        crate::linux_headers::assert_same(&defs, "CLOSE_RANGE_CLOEXEC", CLOSE_RANGE_CLOEXEC as i128);
     }
 
     #[test]

@@ -208,6 +208,19 @@ impl FdTable {
         Ok(closed)
     }
 
+    /// close_range(2) with CLOSE_RANGE_CLOEXEC: marks `first..=last`
+    /// close-on-exec instead of closing them.
+    pub fn set_cloexec_range(&mut self, first: u32, last: u32) -> Result<(), Errno> {
+        if first > last {
+            return Err(Errno::EINVAL);
+        }
+        let end = (last as usize).min(self.slots.len().saturating_sub(1));
+        for slot in self.slots.get_mut(first as usize..=end).into_iter().flatten().flatten() {
+            slot.cloexec = true;
+        }
+        Ok(())
+    }
+
     /// Open descriptors in order (for /proc/self/fd).
     pub fn iter(&self) -> impl Iterator<Item = (i32, &Arc<OpenFile>)> {
         self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, &s.file)))

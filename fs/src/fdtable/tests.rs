@@ -148,6 +148,18 @@ fn close_range_closes_what_is_open() {
 }
 
 #[test]
+fn close_range_cloexec_marks_without_closing() {
+    let (_w, f) = world_with_file();
+    let mut t = table_with(&f, 6);
+    assert_eq!(t.set_cloexec_range(2, u32::MAX), Ok(()));
+    assert_eq!(t.set_cloexec_range(3, 1), Err(Errno::EINVAL));
+    assert_eq!(t.set_cloexec_range(100, 200), Ok(()));
+    let marks: Vec<_> = (0..6).map(|fd| t.cloexec(fd)).collect();
+    assert_eq!(marks, vec![Ok(false), Ok(false), Ok(true), Ok(true), Ok(true), Ok(true)]);
+    assert_eq!(t.close_on_exec().len(), 4);
+}
+
+#[test]
 fn read_write_and_seek() {
     let (w, f) = world_with_file();
     assert_eq!(f.lseek(4, SEEK_SET), Ok(4));

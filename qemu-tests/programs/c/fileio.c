@@ -1,6 +1,7 @@
 /* File I/O on the root filesystem (ramfs in the guest): open flags, the
  * read/write family, offsets and holes, sizes, stat in all its forms,
- * names (rename, link, symlink), access, umask, fcntl, dup, sendfile. */
+ * names (rename, link, symlink), access, umask, fcntl, dup, close_range,
+ * sendfile. */
 #include "check.h"
 
 #include <fcntl.h>
@@ -321,6 +322,36 @@ static void fcntl_and_dup(void)
 	close(fd);
 }
 
+/* close_range(2) as glibc's closefrom and Python's os.closerange use it. */
+static void closing_ranges(void)
+{
+	int fd = OK(open("f", O_RDWR | O_CREAT, 0644));
+	for (int i = 70; i < 76; i++)
+		CHECK_EQ(dup2(fd, i), i);
+	OK(syscall(SYS_close_range, 71, 72, 0));
+	ERR(fcntl(71, F_GETFD), EBADF);
+	ERR(fcntl(72, F_GETFD), EBADF);
+	CHECK_EQ(fcntl(70, F_GETFD), 0);
+	CHECK_EQ(fcntl(73, F_GETFD), 0);
+	/* Marked close-on-exec, not closed. */
+	OK(syscall(SYS_close_range, 73, 74, 4 /* CLOSE_RANGE_CLOEXEC */));
+	CHECK_EQ(fcntl(73, F_GETFD), FD_CLOEXEC);
+	CHECK_EQ(fcntl(74, F_GETFD), FD_CLOEXEC);
+	CHECK_EQ(fcntl(75, F_GETFD), 0);
+	/* A range past every open descriptor, and one to the end. */
+	OK(syscall(SYS_close_range, 500, 600, 0));
+	OK(syscall(SYS_close_range, 73, ~0U, 2 /* CLOSE_RANGE_UNSHARE: one thread */));
+	ERR(fcntl(75, F_GETFD), EBADF);
+	CHECK_EQ(fcntl(70, F_GETFD), 0);
+	/* Bad arguments: a reversed range, unknown flags. */
+	ERR(syscall(SYS_close_range, 71, 70, 0), EINVAL);
+	ERR(syscall(SYS_close_range, 70, 70, 1), EINVAL);
+	ERR(syscall(SYS_close_range, 70, 70, 0x80000000u), EINVAL);
+	CHECK_EQ(fcntl(70, F_GETFD), 0);
+	close(70);
+	close(fd);
+}
+
 static void copying(void)
 {
 	char buf[16] = {0};
@@ -349,6 +380,7 @@ int main(void)
 	stat_family();
 	names();
 	fcntl_and_dup();
+	closing_ranges();
 	copying();
 	check_remove_scratch(dir);
 	return check_done();

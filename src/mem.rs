@@ -299,9 +299,7 @@ pub mod trace {
     }
 
     fn slot() -> usize {
-        crate::arch::percpu::try_this()
-            .map_or(OUTSIDE, |c| c.in_syscall.load(Ordering::Relaxed) as usize)
-            .min(OUTSIDE)
+        crate::arch::percpu::try_this().map_or(OUTSIDE, |c| c.in_syscall.load(Ordering::Relaxed) as usize).min(OUTSIDE)
     }
 
     /// Writes the tag at the start of `block` and returns the caller's part.

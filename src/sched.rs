@@ -256,9 +256,7 @@ impl Retry {
         }
         let (seen, trust) = (self.seen, self.trust_poll);
         let generation = wake_generation(self.key);
-        let r = wait_until(&[self.key], deadline, || {
-            generation.load(Ordering::Acquire) != seen || (trust && ready())
-        });
+        let r = wait_until(&[self.key], deadline, || generation.load(Ordering::Acquire) != seen || (trust && ready()));
         let now = generation.load(Ordering::Acquire);
         self.trust_poll = now != seen;
         self.seen = now;

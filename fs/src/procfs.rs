@@ -92,10 +92,7 @@ impl ProcFs {
     /// per-process directories), next to the fixed entries.
     pub fn with_root_source(clock: Clock, source: Option<Arc<dyn DirSource>>) -> Self {
         // Inode 1 is the root, as on Linux.
-        let shared = Arc::new(Shared {
-            dev: alloc_anon_dev(),
-            clock,
-        });
+        let shared = Arc::new(Shared { dev: alloc_anon_dev(), clock });
         ProcFs { root: ProcDir::new_root(shared, 1, source) }
     }
 

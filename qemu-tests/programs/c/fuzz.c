@@ -62,6 +62,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -111,6 +112,12 @@ struct fz {
 	struct timespec ts;   /* a short timeout the calls may use */
 	char *altstack;
 	char *clonestack;
+	/* The thread's own sigaction and stack_t: in the shared scratch,
+	 * another thread's random read could rewrite them between filling
+	 * and the call (the HP app then got a handler with no restorer, or
+	 * a random one, and died). */
+	long act[4];
+	stack_t ss;
 };
 
 static uint64_t rnd(struct fz *z)
@@ -625,7 +632,7 @@ static long one_call(struct fz *z)
 		if (hp || one_in(z, 2)) {
 			/* Our handler or SIG_IGN (in HP mode a handler must be
 			 * the app's: a default action ends the one process). */
-			long *act = (long *)(scratch + 1024 * below(z, 4));
+			long *act = hp ? z->act : (long *)(scratch + 1024 * below(z, 4));
 			act[0] = one_in(z, 3) ? (long)SIG_IGN : (long)on_signal;
 			act[1] = (rnd(z) & ~(long)(SA_SIGINFO | SA_RESETHAND)) | 0x04000000 /* SA_RESTORER */;
 			act[2] = (long)restorer;
@@ -643,7 +650,7 @@ static long one_call(struct fz *z)
 		break;
 	case SYS_sigaltstack:
 		if (hp || one_in(z, 2)) {
-			stack_t *ss = (stack_t *)(scratch + 2048);
+			stack_t *ss = hp ? &z->ss : (stack_t *)(scratch + 2048);
 			ss->ss_sp = z->altstack;
 			ss->ss_size = ALTSTACK;
 			ss->ss_flags = one_in(z, 3) ? SS_DISABLE : one_in(z, 2) ? 0 : (1 << 31);
@@ -958,7 +965,17 @@ static void fuzz_loop(struct fz *z, long budget)
 
 static struct fz *new_fz(uint64_t seed, int thread)
 {
-	struct fz *z = calloc(1, sizeof *z);
+	/* One per thread slot, kept from round to round: the HP app lives
+	 * for the whole run, and new stacks each round (with their guard
+	 * pages' mappings) would grow its own memory without end. */
+	static struct fz *kept[MAX_THREADS];
+	struct fz *z = kept[thread];
+	if (z) {
+		z->s = splitmix(seed) | 1;
+		z->calls = 0;
+		return z;
+	}
+	z = calloc(1, sizeof *z);
 	if (!z)
 		return NULL;
 	z->s = splitmix(seed) | 1;
@@ -973,6 +990,7 @@ static struct fz *new_fz(uint64_t seed, int thread)
 	mprotect(alt + 4096 + ALTSTACK, 4096, PROT_NONE);
 	z->altstack = alt + 4096;
 	z->clonestack = alt + 2 * 4096 + ALTSTACK;
+	kept[thread] = z;
 	return z;
 }
 
@@ -1322,6 +1340,28 @@ static long meminfo_kb(const char *text, const char *key)
 /* The HP app's own /proc/self/status, kept the same way. */
 #define STATUS_FD (REPORT_FD + 2)
 
+/* /proc/ringo_heap (a kernel built with heap-trace), kept the same way. */
+#define HEAP_FD (REPORT_FD + 3)
+
+/* The console as it was: a random ioctl on an open /dev/console may
+ * change its modes (OLCUC once turned the report into capitals, which
+ * the launcher then did not recognise) or stop its output. */
+static struct termios console;
+static int console_saved;
+
+static void save_console(void)
+{
+	console_saved = tcgetattr(1, &console) == 0;
+}
+
+static void restore_console(void)
+{
+	if (console_saved) {
+		tcsetattr(1, TCSANOW, &console);
+		tcflow(1, TCOON);
+	}
+}
+
 static void open_meminfo(void)
 {
 	int st = open("/proc/self/status", O_RDONLY);
@@ -1334,20 +1374,23 @@ static void open_meminfo(void)
 		dup2(fd, MEMINFO_FD);
 		close(fd);
 	}
+	int heap = open("/proc/ringo_heap", O_RDONLY);
+	if (heap >= 0 && heap != HEAP_FD) {
+		dup2(heap, HEAP_FD);
+		close(heap);
+	}
 }
 
 /* A kernel built with heap-trace says who holds its heap, per call. */
 static void print_heap_trace(void)
 {
 	char text[16384];
-	int fd = open("/proc/ringo_heap", O_RDONLY);
-	if (fd < 0)
-		return;
-	long n = read(fd, text, sizeof text - 1);
-	close(fd);
+	long n = pread(HEAP_FD, text, sizeof text - 1, 0);
 	if (n > 0) {
 		text[n] = 0;
-		printf("fuzz: heap held per call (name bytes blocks):\n%s", text);
+		/* HP mode measures with stdout on /dev/null: the report fd. */
+		fflush(stdout);
+		dprintf(hp ? REPORT_FD : 1, "fuzz: heap held per call (name bytes blocks):\n%s", text);
 	}
 }
 
@@ -1361,7 +1404,8 @@ static long mem_free_kb(void)
 	text[n] = 0;
 	if (!strstr(text, "MemFree:"))
 		return -1;
-	printf("fuzz: MemFree %ld kB, Slab %ld kB, SUnreclaim %ld kB\n", meminfo_kb(text, "MemFree:"),
+	fflush(stdout);
+	dprintf(hp ? REPORT_FD : 1, "fuzz: MemFree %ld kB, Slab %ld kB, SUnreclaim %ld kB\n", meminfo_kb(text, "MemFree:"),
 	       meminfo_kb(text, "Slab:"), meminfo_kb(text, "SUnreclaim:"));
 	return meminfo_kb(text, "MemFree:") + meminfo_kb(text, "Slab:") - meminfo_kb(text, "SUnreclaim:");
 }
@@ -1592,6 +1636,7 @@ static void hp_main(long calls, long deadline, int threads)
 	}
 	dup2(REPORT_FD, 1);
 	dup2(REPORT_FD, 2);
+	restore_console();
 	if (stuck) {
 		for (int t = 0; t < threads; t++)
 			if (in_call[t] >= 0)
@@ -1600,7 +1645,18 @@ static void hp_main(long calls, long deadline, int threads)
 		check_failures++;
 		return;
 	}
+	/* Every fd the random calls made, also those past the kept ones
+	 * (dup2 to 1023, F_DUPFD): what they hold is the app's, not a leak. */
 	raw6(SYS_close_range, 3, REPORT_FD - 1, 0, 0, 0, 0);
+	raw6(SYS_close_range, HEAP_FD + 1, ~0U, 0, 0, 0, 0);
+	/* fd 0 too (a random dup2 may have put anything there), and the
+	 * mm region as it was: its splits and file mappings are the app's. */
+	int in = open("/dev/null", O_RDWR);
+	if (in > 0) {
+		dup2(in, 0);
+		close(in);
+	}
+	mmap(mmregion, MMREGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	clean_up();
 	long after = mem_free_kb(), after_rss = own_rss_kb();
 	printf("fuzz: the app's own resident memory %ld kB after the warm-up, %ld kB at the end\n", before_rss,
@@ -1675,6 +1731,7 @@ int main(int argc, char **argv)
 	if (total_calls == MAP_FAILED)
 		return 2;
 	open_meminfo();
+	save_console();
 	if (hp) {
 		hp_main(calls, deadline, threads);
 	} else {
@@ -1685,6 +1742,7 @@ int main(int argc, char **argv)
 		clean_up();
 		long before = mem_free_kb();
 		ok = ok && run_workers(calls - warm, deadline, procs, threads, &next) && reap_all();
+		restore_console();
 		clean_up();
 		if (ok)
 			leak_check(before, mem_free_kb());

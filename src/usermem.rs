@@ -267,9 +267,16 @@ impl AddressSpace {
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        let ranges: Vec<(u64, u64, bool)> = self.vmas.iter().map(|v| (v.start, v.end, !v.shared)).collect();
-        for (s, e, cow) in ranges {
-            let populated = cow || self.populate(s, e).is_ok();
+        // A shared area without access rights stays empty (it cannot be
+        // faulted in, and walking a huge one page by page kept a CPU in
+        // the kernel past the watchdog: fuzz seed 9801282984695194964).
+        let ranges: Vec<(u64, u64, bool, bool)> = self
+            .vmas
+            .iter()
+            .map(|v| (v.start, v.end, !v.shared, v.prot.read || v.prot.write || v.prot.exec))
+            .collect();
+        for (s, e, cow, accessible) in ranges {
+            let populated = cow || !accessible || self.populate(s, e).is_ok();
             if !populated || self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).is_err() {
                 // Give back what the half-made copy took (its references
                 // to shared frames, its tables).
@@ -283,15 +290,16 @@ impl AddressSpace {
     /// Gives every page of the shared area `[start, end)` its frame, so
     /// that a fork shares all of them: no shared-memory object stands
     /// behind a MAP_SHARED anonymous area yet, so a page first touched
-    /// after the fork would be private to the side that touched it. (A
-    /// PROT_NONE area stays empty: it cannot be faulted in.)
+    /// after the fork would be private to the side that touched it. Each
+    /// page takes a frame of its own, so the machine's memory bounds the
+    /// walk: an area with more pages than there are frames fails at once.
     fn populate(&mut self, start: u64, end: u64) -> Result<(), FaultError> {
+        if (end - start) / PAGE > mem::frame_stats().total_pages {
+            return Err(FaultError::OutOfMemory);
+        }
         let mut page = start;
         while page < end {
-            match self.fault(page, false, false) {
-                Ok(()) | Err(FaultError::Forbidden) => {}
-                Err(e) => return Err(e),
-            }
+            self.fault(page, false, false)?;
             page += PAGE;
         }
         Ok(())

@@ -29,6 +29,13 @@ fn continuing_and_killing_a_stopped_child_at_once() {
     run_c("stopkill", 2).expect_program_ok("stopkill");
 }
 
+/// fork of a process with a 1 TiB PROT_NONE shared reservation returns at
+/// once (the kernel once walked it page by page past its watchdog).
+#[test]
+fn fork_with_a_huge_shared_reservation() {
+    run_c("forkreserve", 1).expect_program_ok("forkreserve");
+}
+
 /// sigwaitinfo takes a blocked pending signal at once (the kernel once spun
 /// for ever, freezing the guest); sigtimedwait polls with a zero timeout
 /// and is ended by a signal from another process.

@@ -61,6 +61,11 @@ impl Sleeper for KernelSleeper {
             Err(sched::Interrupted::Signal) => Err(sched::restartable_eintr()),
         }
     }
+
+    fn pause(&self) -> bool {
+        sched::cond_resched();
+        crate::process::try_current().is_some_and(|p| p.signal_pending())
+    }
 }
 
 /// The terminal's output: the UART (echo and program output).

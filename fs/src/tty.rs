@@ -129,9 +129,21 @@ impl Tty {
 
     /// write(2): everything is written, through output processing.
     pub fn write(&self, buf: &mut dyn ReadBuf) -> Result<usize, Errno> {
+        self.write_pausing(buf, &|| false)
+    }
+
+    /// write(2) that calls `pause` between chunks: it lets the kernel give
+    /// the CPU away during a long write to a slow port, and ends the write
+    /// with what it wrote when it returns true (a signal is pending), as
+    /// Linux's n_tty_write does. A multi-megabyte write to the serial
+    /// console once kept a CPU in the kernel past the watchdog.
+    pub fn write_pausing(&self, buf: &mut dyn ReadBuf, pause: &dyn Fn() -> bool) -> Result<usize, Errno> {
         let mut chunk = [0u8; 256];
         let mut done = 0;
         while !buf.is_empty() {
+            if done > 0 && pause() {
+                break;
+            }
             // Copy from the user before locking, so a fault in the copy
             // never happens with the terminal locked.
             let n = match buf.read(&mut chunk) {

@@ -20,6 +20,12 @@ pub trait Sleeper: Send + Sync {
     /// Returns whether the timeout ran out; EINTR (or the kernel's restart
     /// code) when a signal interrupts the sleep.
     fn sleep(&self, key: u64, ready: &dyn Fn() -> bool, timeout: Option<u32>) -> Result<bool, Errno>;
+
+    /// Between the chunks of a long write: a preemption point. True when
+    /// a signal is pending, which ends the write with what it wrote.
+    fn pause(&self) -> bool {
+        false
+    }
 }
 
 pub struct TtyConsole {
@@ -47,7 +53,7 @@ impl Console for TtyConsole {
     }
 
     fn write(&self, buf: &mut dyn ReadBuf) -> Result<usize, Errno> {
-        self.tty.write(buf)
+        self.tty.write_pausing(buf, &|| self.sleeper.pause())
     }
 
     fn read(&self, buf: &mut dyn WriteBuf, nonblock: bool) -> Result<usize, Errno> {

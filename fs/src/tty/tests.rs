@@ -276,6 +276,23 @@ fn leaving_canonical_mode_releases_the_partial_line() {
 }
 
 #[test]
+fn a_long_write_pauses_between_chunks_and_ends_when_told() {
+    let (tty, screen) = terminal();
+    let data = vec![b'x'; 1000];
+    let pauses = Mutex::new(0);
+    let pause = || {
+        *pauses.lock() += 1;
+        false
+    };
+    assert_eq!(tty.write_pausing(&mut &data[..], &pause), Ok(1000));
+    assert_eq!(*pauses.lock(), 3, "a pause before each chunk but the first (256 bytes each)");
+    assert_eq!(screen.take().len(), 1000);
+    // A signal arrives during the write: it ends with the chunks written.
+    assert_eq!(tty.write_pausing(&mut &data[..], &|| true), Ok(256));
+    assert_eq!(screen.take().len(), 256);
+}
+
+#[test]
 fn output_processing_follows_oflag() {
     let (tty, screen) = terminal();
     assert_eq!(tty.write(&mut &b"a\nb\n"[..]), Ok(4));

@@ -80,9 +80,9 @@ fn status(pid: u32) -> Result<Vec<u8>, Errno> {
     let p = process(pid)?;
     let exe = p.exe();
     let name = exe.rsplit('/').next().unwrap_or("");
-    let (vm, rss) = {
+    let (vm, rss, pte) = {
         let space = p.aspace.lock();
-        (space.vmas.iter().map(|v| v.len()).sum::<u64>(), space.resident_pages() as u64)
+        (space.vmas.iter().map(|v| v.len()).sum::<u64>(), space.resident_pages() as u64, space.table_pages() as u64)
     };
     let state = match p.state() {
         process::TaskState::Running | process::TaskState::Runnable | process::TaskState::New => "R (running)",
@@ -92,11 +92,12 @@ fn status(pid: u32) -> Result<Vec<u8>, Errno> {
     };
     Ok(format!(
         "Name:\t{name}\nUmask:\t{:04o}\nState:\t{state}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\n\
-         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nVmRSS:\t{} kB\nThreads:\t1\n",
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nVmRSS:\t{} kB\nVmPTE:\t{} kB\nThreads:\t1\n",
         p.umask.load(core::sync::atomic::Ordering::Relaxed),
         p.ppid.load(core::sync::atomic::Ordering::Relaxed),
         vm / 1024,
         rss * 4,
+        pte * 4,
     )
     .into_bytes())
 }

@@ -153,6 +153,11 @@ impl AddressSpace {
         self.pt.resident_pages()
     }
 
+    /// Frames of the page tables below the root (VmPTE).
+    pub fn table_pages(&self) -> usize {
+        self.pt.table_pages()
+    }
+
     /// Bytes of all the areas (total-vm).
     pub fn total_vm(&self) -> u64 {
         self.vmas.iter().map(|v| v.end - v.start).sum()
@@ -270,11 +275,8 @@ impl AddressSpace {
         // A shared area without access rights stays empty (it cannot be
         // faulted in, and walking a huge one page by page kept a CPU in
         // the kernel past the watchdog: fuzz seed 9801282984695194964).
-        let ranges: Vec<(u64, u64, bool, bool)> = self
-            .vmas
-            .iter()
-            .map(|v| (v.start, v.end, !v.shared, v.prot.read || v.prot.write || v.prot.exec))
-            .collect();
+        let ranges: Vec<(u64, u64, bool, bool)> =
+            self.vmas.iter().map(|v| (v.start, v.end, !v.shared, v.prot.read || v.prot.write || v.prot.exec)).collect();
         for (s, e, cow, accessible) in ranges {
             let populated = cow || !accessible || self.populate(s, e).is_ok();
             if !populated || self.pt.share_range_into(&mut child.pt, s, e, cow, mem::share_frame).is_err() {

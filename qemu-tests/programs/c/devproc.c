@@ -136,6 +136,12 @@ static void process_files(const char *argv0)
 	CHECK(slurp("/proc/self/status", buf, sizeof buf) > 0);
 	char *pid = strncmp(buf, "Pid:", 4) == 0 ? buf : strstr(buf, "\nPid:");
 	CHECK(pid && atoi(strchr(pid, ':') + 1) == getpid());
+	/* Resident memory and its page tables: this program has touched
+	 * pages, so both are at least a page. */
+	long rss = -1, pte = -1;
+	char *vm = strstr(buf, "\nVmRSS:"), *pt = strstr(buf, "\nVmPTE:");
+	CHECK(vm && sscanf(vm, "\nVmRSS: %ld kB", &rss) == 1 && rss >= 4);
+	CHECK(pt && sscanf(pt, "\nVmPTE: %ld kB", &pte) == 1 && pte >= 4);
 
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/status", getpid());

@@ -118,6 +118,38 @@ fn bit(sig: u8) -> u64 {
     1u64 << (sig - 1)
 }
 
+/// Whether a signal with this handler is dropped at generation (SIG_IGN,
+/// or SIG_DFL whose default is to ignore; SIGCONT's continuing happens at
+/// generation, so it counts), as Linux's sig_handler_ignored.
+fn ignored_with(handler: u64, sig: u8) -> bool {
+    handler == SIG_IGN || (handler == SIG_DFL && matches!(default_action(sig), Default::Ignore | Default::Continue))
+}
+
+/// sigaction made `sig` ignored: its pending instances go, in every
+/// thread of the process (POSIX). Threads have no list of their own yet
+/// (issue 14): with more than one, the table is looked through, which
+/// only a sigaction that ignores a signal does.
+pub fn discard_if_ignored(p: &Arc<Process>, sig: u8, handler: u64) {
+    if !ignored_with(handler, sig) {
+        return;
+    }
+    let discard = |t: &Process| {
+        let mut s = t.signals.lock();
+        s.pending &= !bit(sig);
+        s.thread_pending &= !bit(sig);
+        s.info.remove(&sig);
+        s.thread_info.remove(&sig);
+        let before = s.rt_queue.len();
+        s.rt_queue.retain(|i| i.si_signo as u8 != sig);
+        forget_queued(before - s.rt_queue.len());
+    };
+    if p.group.live.load(Ordering::Acquire) > 1 {
+        process::threads_of(p.tgid).iter().for_each(|t| discard(t));
+    } else {
+        discard(p);
+    }
+}
+
 pub fn has_handler(p: &Process, sig: u8) -> bool {
     let h = p.sig_actions.lock()[(sig - 1) as usize][0];
     h != SIG_DFL && h != SIG_IGN

@@ -35,6 +35,8 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, old: UserAddr, sigsetsize: usize) -
     }
     if let Some(a) = new {
         *slot = a;
+        drop(actions);
+        signals::discard_if_ignored(&p, sig as u8, a[0]);
     }
     Ok(0)
 }

@@ -830,6 +830,44 @@ static void fpu_state(void)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/* Ignoring a signal discards it where it is pending (POSIX), a standard
+ * one and the queued instances of a real-time one; so does SIG_DFL for a
+ * signal whose default is to be ignored (SIGCHLD). */
+static volatile int caught;
+
+static void count_any(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	caught++;
+}
+
+static void ignoring_discards_pending(void)
+{
+	int sigs[] = {SIGUSR1, SIGRTMIN + 1, SIGCHLD};
+	for (int i = 0; i < 3; i++) {
+		int sig = sigs[i];
+		caught = 0;
+		set_handler(sig, count_any, 0, 0);
+		block(sig);
+		OK(raise(sig));
+		if (sig >= SIGRTMIN)
+			OK(raise(sig)); /* two queued */
+		sigset_t pending;
+		OK(sigpending(&pending));
+		CHECK(sigismember(&pending, sig));
+		if (sig == SIGCHLD)
+			OK(signal(sig, SIG_DFL) == SIG_ERR ? -1 : 0);
+		else
+			OK(signal(sig, SIG_IGN) == SIG_ERR ? -1 : 0);
+		OK(sigpending(&pending));
+		CHECK(!sigismember(&pending, sig));
+		set_handler(sig, count_any, 0, 0);
+		unblock(sig);
+		CHECK_EQ(caught, 0);
+		signal(sig, SIG_DFL);
+	}
+}
+
 int main(void)
 {
 	check_start("sigorder");
@@ -845,5 +883,6 @@ int main(void)
 	faults();
 	fpu_state();
 	frames();
+	ignoring_discards_pending();
 	return check_done();
 }

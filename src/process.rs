@@ -888,7 +888,7 @@ pub fn user_exception(frame: &mut TrapFrame, fault_addr: u64, fault: Option<Faul
         Some(FaultError::Forbidden) => 2,
         _ => 1,
     };
-    let handled = crate::signals::has_handler(&p, sig);
+    let handled = crate::signals::fault_has_handler(&p, sig);
     if !handled {
         let exe = p.exe();
         let name = exe.rsplit('/').next().unwrap_or("?");

@@ -150,6 +150,12 @@ pub fn discard_if_ignored(p: &Arc<Process>, sig: u8, handler: u64) {
     }
 }
 
+/// Whether a fault's `sig` reaches a handler: one is set and the signal
+/// is not blocked (see [`force_fault_signal`]).
+pub fn fault_has_handler(p: &Process, sig: u8) -> bool {
+    has_handler(p, sig) && p.signals.lock().mask & bit(sig) == 0
+}
+
 pub fn has_handler(p: &Process, sig: u8) -> bool {
     let h = p.sig_actions.lock()[(sig - 1) as usize][0];
     h != SIG_DFL && h != SIG_IGN
@@ -301,10 +307,18 @@ pub fn kill_thread(t: &Arc<Process>) {
 /// A fault signal that cannot be blocked or ignored (as Linux's
 /// force_sig_fault): unblocked and reset to default if it was ignored.
 pub fn force_fault_signal(p: &Arc<Process>, sig: u8, code: i32, addr: u64) {
-    p.signals.lock().mask &= !bit(sig);
+    // Blocked or ignored, the fault's signal kills (Linux resets the
+    // action, as the faulting instruction cannot be skipped): a handler
+    // would only ever run once the thread unblocks it, after the fault.
+    let blocked = {
+        let mut s = p.signals.lock();
+        let blocked = s.mask & bit(sig) != 0;
+        s.mask &= !bit(sig);
+        blocked
+    };
     {
         let mut actions = p.sig_actions.lock();
-        if actions[(sig - 1) as usize][0] == SIG_IGN {
+        if blocked || actions[(sig - 1) as usize][0] == SIG_IGN {
             actions[(sig - 1) as usize][0] = SIG_DFL;
         }
     }

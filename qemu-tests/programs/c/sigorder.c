@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -868,6 +869,38 @@ static void ignoring_discards_pending(void)
 	}
 }
 
+/* A fault whose signal is blocked or ignored kills the process, the
+ * handler notwithstanding (Linux resets the action to SIG_DFL: the
+ * faulting instruction cannot be skipped). */
+static void exit_3(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	_exit(3);
+}
+
+static void fault_with_segv_refused(void)
+{
+	for (int how = 0; how < 2; how++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct rlimit none = {0, 0};
+			setrlimit(RLIMIT_CORE, &none);
+			if (how == 0) {
+				set_handler(SIGSEGV, exit_3, 0, 0);
+				block(SIGSEGV);
+			} else {
+				signal(SIGSEGV, SIG_IGN);
+			}
+			*(volatile int *)0xdead0000000UL = 1;
+			_exit(4);
+		}
+		CHECK(pid > 0);
+		int status = 0;
+		CHECK_EQ(waitpid(pid, &status, 0), pid);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	}
+}
+
 int main(void)
 {
 	check_start("sigorder");
@@ -884,5 +917,6 @@ int main(void)
 	fpu_state();
 	frames();
 	ignoring_discards_pending();
+	fault_with_segv_refused();
 	return check_done();
 }

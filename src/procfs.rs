@@ -92,12 +92,13 @@ fn status(pid: u32) -> Result<Vec<u8>, Errno> {
     };
     Ok(format!(
         "Name:\t{name}\nUmask:\t{:04o}\nState:\t{state}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\n\
-         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nVmRSS:\t{} kB\nVmPTE:\t{} kB\nThreads:\t1\n",
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{} kB\nVmRSS:\t{} kB\nVmPTE:\t{} kB\nThreads:\t{}\n",
         p.umask.load(core::sync::atomic::Ordering::Relaxed),
         p.ppid.load(core::sync::atomic::Ordering::Relaxed),
         vm / 1024,
         rss * 4,
         pte * 4,
+        p.group.live.load(core::sync::atomic::Ordering::Relaxed),
     )
     .into_bytes())
 }

@@ -15,6 +15,7 @@
  * back, which counts exactly the threads queued in the kernel. */
 #include "check.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -374,7 +375,7 @@ static void futex_ops(void)
 /* ---- Thread identity and lifetime ---- */
 
 enum { MANY = 100 };
-static pthread_barrier_t many_barrier;
+static pthread_barrier_t many_barrier, many_counted;
 static pid_t many_tids[MANY], many_pids[MANY];
 
 static void *many_main(void *arg)
@@ -384,6 +385,8 @@ static void *many_main(void *arg)
 	many_pids[i] = getpid();
 	/* Everyone alive at once, so no thread id can be reused. */
 	pthread_barrier_wait(&many_barrier);
+	/* Still alive while the main thread counts them in /proc. */
+	pthread_barrier_wait(&many_counted);
 	return (void *)(i * 2 + 1);
 }
 
@@ -400,6 +403,7 @@ static void many_threads(void)
 	pthread_t threads[MANY];
 	int created = 0;
 	CHECK_EQ(pthread_barrier_init(&many_barrier, NULL, MANY + 1), 0);
+	CHECK_EQ(pthread_barrier_init(&many_counted, NULL, MANY + 1), 0);
 	for (long i = 0; i < MANY; i++) {
 		int err = pthread_create(&threads[i], NULL, many_main, (void *)i);
 		CHECK_EQ(err, 0);
@@ -413,6 +417,13 @@ static void many_threads(void)
 		exit(check_done());
 	}
 	pthread_barrier_wait(&many_barrier);
+	char status[4096] = {0};
+	int fd = open("/proc/self/status", O_RDONLY);
+	CHECK(fd >= 0 && read(fd, status, sizeof status - 1) > 0);
+	close(fd);
+	char *line = strstr(status, "\nThreads:");
+	CHECK(line && atoi(line + strlen("\nThreads:")) == MANY + 1);
+	pthread_barrier_wait(&many_counted);
 	for (long i = 0; i < MANY; i++) {
 		void *ret = NULL;
 		CHECK_EQ(pthread_join(threads[i], &ret), 0);
@@ -427,6 +438,7 @@ static void many_threads(void)
 	for (int i = 1; i < MANY; i++)
 		CHECK(sorted[i] != sorted[i - 1]);
 	pthread_barrier_destroy(&many_barrier);
+	pthread_barrier_destroy(&many_counted);
 }
 
 static int cleanup_ran;

@@ -145,6 +145,8 @@ static volatile long handled_signals;
 /* The call each thread is in (for reports), -1 between calls: in the
  * page shared with the parent, one row per worker slot. */
 static volatile long hp_in_call[MAX_THREADS], *in_call = hp_in_call;
+/* HP mode: the in-flight call's arguments, for the report of a stuck one. */
+static volatile long hp_args[MAX_THREADS][6];
 
 static long raw6(long nr, long a, long b, long c, long d, long e, long f)
 {
@@ -879,6 +881,9 @@ static long one_call(struct fz *z)
 	}
 
 	in_call[z->thread] = nr;
+	if (hp)
+		for (int i = 0; i < 6; i++)
+			hp_args[z->thread][i] = a[i];
 	long r;
 	if (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork || nr == SYS_clone3) {
 		if (hp) {
@@ -1792,8 +1797,10 @@ static void hp_main(long calls, long deadline, int threads)
 	if (stuck) {
 		for (int t = 0; t < threads; t++)
 			if (in_call[t] >= 0)
-				fprintf(stderr, "FAIL: fuzz: thread %d stuck in syscall %ld for 20 s (seed %lu)\n", t,
-					in_call[t], (unsigned long)the_seed);
+				fprintf(stderr,
+					"FAIL: fuzz: thread %d stuck in syscall %ld (%#lx, %#lx, %#lx, %#lx, %#lx, %#lx) for 20 s (seed %lu)\n",
+					t, in_call[t], hp_args[t][0], hp_args[t][1], hp_args[t][2], hp_args[t][3], hp_args[t][4],
+					hp_args[t][5], (unsigned long)the_seed);
 		check_failures++;
 		return;
 	}

@@ -80,9 +80,9 @@ fn status(pid: u32) -> Result<Vec<u8>, Errno> {
     let p = process(pid)?;
     let exe = p.exe();
     let name = exe.rsplit('/').next().unwrap_or("");
-    let (vm, rss, pte) = {
+    let (vm, (rss, pte)) = {
         let space = p.aspace.lock();
-        (space.vmas.iter().map(|v| v.len()).sum::<u64>(), space.resident_pages() as u64, space.table_pages() as u64)
+        (space.vmas.iter().map(|v| v.len()).sum::<u64>(), space.page_usage())
     };
     let state = match p.state() {
         process::TaskState::Running | process::TaskState::Runnable | process::TaskState::New => "R (running)",

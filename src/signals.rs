@@ -265,12 +265,7 @@ fn queue(p: &Arc<Process>, sig: u8, info: Siginfo, forced: bool, to_thread: bool
     // second over the Zombie the first one's SIGKILL had made of it, and
     // the dead task was scheduled again (a kernel panic, seed
     // 10333101403239965979 over 10^7 calls).
-    if (sig == SIGCONT || sig == SIGKILL)
-        && p.sched
-            .state
-            .compare_exchange(TaskState::Stopped as u8, TaskState::Sleeping as u8, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    {
+    if (sig == SIGCONT || sig == SIGKILL) && leave_stop(p) {
         p.wait_status.store(0xffff, Ordering::Release);
         p.state_change_unreported.store(1, Ordering::Release);
         sched::make_runnable(p);
@@ -295,13 +290,18 @@ pub fn kill_thread(t: &Arc<Process>) {
     t.signal_hint.store(true, Ordering::Release);
     // A stopped thread goes on to die: left stopped, its process would
     // never end.
-    let _ = t.sched.state.compare_exchange(
-        TaskState::Stopped as u8,
-        TaskState::Sleeping as u8,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    );
+    leave_stop(t);
     sched::wake_task(t);
+}
+
+/// Takes a stopped task out of its stop (to be woken); true for the one
+/// caller that did, when several race (a SIGCONT and a SIGKILL both once
+/// set it running, the second over its zombie).
+fn leave_stop(t: &Process) -> bool {
+    t.sched
+        .state
+        .compare_exchange(TaskState::Stopped as u8, TaskState::Sleeping as u8, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
 }
 
 /// A fault signal that cannot be blocked or ignored (as Linux's

@@ -150,12 +150,13 @@ impl AddressSpace {
 
     /// Resident pages (for the OOM killer's choice and its report).
     pub fn resident_pages(&self) -> usize {
-        self.pt.resident_pages()
+        self.pt.usage().0
     }
 
-    /// Frames of the page tables below the root (VmPTE).
-    pub fn table_pages(&self) -> usize {
-        self.pt.table_pages()
+    /// Resident pages and the page-table frames below the root (VmRSS and
+    /// VmPTE, for /proc/<pid>/status).
+    pub fn page_usage(&self) -> (usize, usize) {
+        self.pt.usage()
     }
 
     /// Bytes of all the areas (total-vm).

@@ -1325,6 +1325,8 @@ static void sigreturn_bad_fpu(void)
 
 /* ---------------------------------------------------------------- */
 
+/* The number after `key` (a `Key: N kB` line of /proc/meminfo or
+ * /proc/<pid>/status); 0 without one. */
 static long meminfo_kb(const char *text, const char *key)
 {
 	const char *p = strstr(text, key);
@@ -1743,15 +1745,6 @@ static void leak_check(long before, long after)
  * and the page tables that map them (VmPTE: a few scattered touches in
  * terabytes of random reservations take a table per level each, 12 MiB
  * over 10^7 calls). Both count as unused memory. */
-static long status_kb(const char *text, const char *key)
-{
-	char *at = strstr(text, key);
-	long kb = -1;
-	if (!at || sscanf(at + strlen(key), " %ld kB", &kb) != 1)
-		return -1;
-	return kb;
-}
-
 static long own_memory_kb(void)
 {
 	char text[4096];
@@ -1759,8 +1752,9 @@ static long own_memory_kb(void)
 	if (n <= 0)
 		return -1;
 	text[n] = 0;
-	long rss = status_kb(text, "VmRSS:"), pte = status_kb(text, "VmPTE:");
-	return rss < 0 || pte < 0 ? -1 : rss + pte;
+	if (!strstr(text, "VmRSS:") || !strstr(text, "VmPTE:"))
+		return -1;
+	return meminfo_kb(text, "VmRSS:") + meminfo_kb(text, "VmPTE:");
 }
 
 static void hp_main(long calls, long deadline, int threads)

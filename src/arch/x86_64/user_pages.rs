@@ -120,36 +120,26 @@ impl UserPageTable {
         self.pml4 == kernel_pml4_phys()
     }
 
-    /// How many user pages are mapped (resident, each counted once here
-    /// even when shared copy-on-write, as Linux's RSS).
-    pub fn resident_pages(&self) -> usize {
-        fn count(phys: u64, level: u32) -> usize {
-            table(phys)
-                .iter()
-                .filter(|e| !e.is_unused())
-                .map(|e| if level == 1 { 1 } else { count(e.addr().as_u64(), level - 1) })
-                .sum()
-        }
-        if self.is_kernel_only() {
-            return 0;
-        }
-        (0..256).map(|i| &table(self.pml4)[i]).filter(|e| !e.is_unused()).map(|e| count(e.addr().as_u64(), 3)).sum()
-    }
-
-    /// How many table frames map the lower half below the root (Linux's
-    /// VmPTE: the PTE, PMD and PUD levels).
-    pub fn table_pages(&self) -> usize {
-        fn count(phys: u64, level: u32) -> usize {
-            1 + if level > 1 {
-                table(phys).iter().filter(|e| !e.is_unused()).map(|e| count(e.addr().as_u64(), level - 1)).sum()
-            } else {
-                0
+    /// The mapped user pages (resident, each counted once here even when
+    /// shared copy-on-write, as Linux's RSS) and the table frames below
+    /// the root that map them (Linux's VmPTE: the PTE, PMD and PUD levels),
+    /// in one walk.
+    pub fn usage(&self) -> (usize, usize) {
+        fn count(phys: u64, level: u32) -> (usize, usize) {
+            let used = table(phys).iter().filter(|e| !e.is_unused());
+            if level == 1 {
+                return (used.count(), 1);
             }
+            used.map(|e| count(e.addr().as_u64(), level - 1)).fold((0, 1), |(p, t), (cp, ct)| (p + cp, t + ct))
         }
         if self.is_kernel_only() {
-            return 0;
+            return (0, 0);
         }
-        (0..256).map(|i| &table(self.pml4)[i]).filter(|e| !e.is_unused()).map(|e| count(e.addr().as_u64(), 3)).sum()
+        (0..256)
+            .map(|i| &table(self.pml4)[i])
+            .filter(|e| !e.is_unused())
+            .map(|e| count(e.addr().as_u64(), 3))
+            .fold((0, 0), |(p, t), (cp, ct)| (p + cp, t + ct))
     }
 
     pub fn is_active(&self) -> bool {
